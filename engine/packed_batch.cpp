@@ -1,0 +1,56 @@
+#include "engine/packed_batch.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "base/check.h"
+
+namespace bte {
+
+PackedBatch PackedBatch::from_ids(const std::vector<std::vector<int32_t>>& seqs, int32_t pad_id,
+                                  int max_tokens) {
+  PackedBatch b;
+  b.cu_seqlens.reserve(seqs.size() + 1);
+  b.cu_seqlens.push_back(0);
+  int64_t total = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const int64_t len = int64_t(seqs[i].size());
+    BTE_REQUIRE(len > 0, ErrorKind::BadInput, "sequence ", i, " is empty (it needs at least <s> </s>)");
+    BTE_REQUIRE(max_tokens <= 0 || len <= max_tokens, ErrorKind::BadInput, "sequence ", i, " has ",
+                len, " tokens, the model takes at most ", max_tokens);
+    total += len;
+    BTE_REQUIRE(total <= std::numeric_limits<int32_t>::max(), ErrorKind::BadInput,
+                "batch holds more than 2^31 tokens");
+    b.cu_seqlens.push_back(int32_t(total));
+    b.max_len = std::max<int>(b.max_len, int(len));
+  }
+  b.ids.reserve(total);
+  b.positions.reserve(total);
+  for (const auto& s : seqs) {
+    b.ids.insert(b.ids.end(), s.begin(), s.end());
+    for (size_t j = 0; j < s.size(); ++j) b.positions.push_back(pad_id + 1 + int32_t(j));
+  }
+  return b;
+}
+
+PaddedBatch PackedBatch::padded(int32_t pad_id) const {
+  PaddedBatch p;
+  p.n_seqs = n_seqs();
+  p.max_len = max_len;
+  const size_t slots = size_t(p.n_seqs) * max_len;
+  p.ids.assign(slots, pad_id);
+  p.positions.assign(slots, pad_id);
+  p.key_mask.assign(slots, 0);
+  for (int i = 0; i < p.n_seqs; ++i) {
+    const int len = cu_seqlens[i + 1] - cu_seqlens[i];
+    for (int j = 0; j < len; ++j) {
+      const size_t slot = size_t(i) * max_len + j;
+      p.ids[slot] = ids[cu_seqlens[i] + j];
+      p.positions[slot] = positions[cu_seqlens[i] + j];
+      p.key_mask[slot] = 1;
+    }
+  }
+  return p;
+}
+
+}  // namespace bte

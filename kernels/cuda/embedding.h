@@ -1,0 +1,17 @@
+// CUDA: embedding gather + positions + token type row + LayerNorm, one kernel.
+// Twin of kernels/reference/embedding.h; all pointers are device memory.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace bte::cuda {
+
+// ids, positions: [T]; word: [vocab, d]; pos: [max_positions, d];
+// type_row: [d] or nullptr; gamma, beta: [d]; out: [T, d]. fp32.
+void embed_layernorm(const int32_t* ids, const int32_t* positions, int64_t T, const float* word,
+                     const float* pos, const float* type_row, const float* gamma,
+                     const float* beta, int d, float eps, float* out, cudaStream_t stream);
+
+}  // namespace bte::cuda

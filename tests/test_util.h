@@ -1,0 +1,30 @@
+// Helpers shared by the tests: data paths, golden-file loading, comparisons
+// that name the worst element.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bte::test {
+
+// tests/data/<rel>
+std::string data_path(const std::string& rel);
+// Reads a whole file; fails the test (throws) when it cannot.
+std::string read_file(const std::string& path);
+// Whether /usr/bin/python3 can import torch (cached).
+bool have_torch();
+
+// Largest |a - b| and where; relative error uses max(|b|, floor).
+struct Diff {
+  double max_abs = 0, max_rel = 0;
+  int64_t worst = -1;  // index of the largest abs difference
+  double a = 0, b = 0;
+  std::string describe() const;
+};
+Diff compare(const float* a, const float* b, int64_t n, double rel_floor = 1e-3);
+
+// Fills with seeded uniform values in [lo, hi).
+std::vector<float> random_floats(int64_t n, uint64_t seed, float lo = -1.f, float hi = 1.f);
+
+}  // namespace bte::test

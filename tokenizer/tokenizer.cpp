@@ -1,0 +1,73 @@
+#include "tokenizer/tokenizer.h"
+
+#include <sentencepiece_processor.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/check.h"
+#include "tokenizer/utf8.h"
+
+namespace bte {
+
+Tokenizer::Tokenizer(std::unique_ptr<sentencepiece::SentencePieceProcessor> sp)
+    : sp_(std::move(sp)) {}
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::~Tokenizer() = default;
+
+Tokenizer Tokenizer::from_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  BTE_REQUIRE(in, ErrorKind::BadModel, path, ": cannot open sentencepiece model");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return from_bytes(bytes.str(), path);
+}
+
+Tokenizer Tokenizer::from_bytes(std::string_view serialized, const std::string& origin) {
+  BTE_REQUIRE(!serialized.empty(), ErrorKind::BadModel, origin, ": sentencepiece model is empty");
+  auto sp = std::make_unique<sentencepiece::SentencePieceProcessor>();
+  const auto status = sp->LoadFromSerializedProto(serialized);
+  BTE_REQUIRE(status.ok(), ErrorKind::BadModel, origin,
+              ": not a valid sentencepiece model: ", status.ToString());
+  // The fairseq mapping assumes sentencepiece's default specials (unk=0, bos=1, eos=2).
+  BTE_REQUIRE(sp->unk_id() == 0, ErrorKind::BadModel, origin,
+              ": sentencepiece <unk> id is ", sp->unk_id(), ", XLM-R's mapping needs 0");
+  return Tokenizer(std::move(sp));
+}
+
+Encoding Tokenizer::encode(std::string_view text, int max_tokens) const {
+  BTE_CHECK(max_tokens >= 2, "max_tokens must leave room for <s> and </s>");
+  const size_t bad = find_invalid_utf8(text);
+  BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput,
+              "invalid UTF-8 at byte ", bad, " of a ", text.size(), "-byte text");
+  std::vector<int> pieces;
+  const auto status = sp_->Encode(text, &pieces);
+  BTE_REQUIRE(status.ok(), ErrorKind::BadInput, "sentencepiece could not encode a text: ",
+              status.ToString());
+  Encoding e;
+  e.full_length = int64_t(pieces.size()) + 2;
+  const size_t keep = std::min(pieces.size(), size_t(max_tokens - 2));
+  e.ids.reserve(keep + 2);
+  e.ids.push_back(kBos);
+  for (size_t i = 0; i < keep; ++i) e.ids.push_back(pieces[i] == 0 ? kUnk : pieces[i] + 1);
+  e.ids.push_back(kEos);
+  return e;
+}
+
+int32_t Tokenizer::vocab_size() const { return sp_->GetPieceSize() + 2; }
+
+std::string Tokenizer::id_to_piece(int32_t id) const {
+  switch (id) {
+    case kBos: return "<s>";
+    case kPad: return "<pad>";
+    case kEos: return "</s>";
+    case kUnk: return "<unk>";
+    default: break;
+  }
+  if (id == mask_id()) return "<mask>";
+  if (id < 0 || id - 1 >= sp_->GetPieceSize()) return "<out-of-range>";
+  return sp_->IdToPiece(id - 1);
+}
+
+}  // namespace bte
