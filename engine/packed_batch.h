@@ -36,7 +36,7 @@ struct PackedBatch {
   int64_t padded_tokens() const { return int64_t(n_seqs()) * max_len; }
   // The layout kernels take; points into this batch.
   VarlenLayout layout(bool padded) const {
-    return VarlenLayout{n_seqs(), max_len, cu_seqlens.data(), padded};
+    return VarlenLayout{n_seqs(), max_len, cu_seqlens.data(), padded, cu_seqlens.data()};
   }
 
   PaddedBatch padded(int32_t pad_id) const;

@@ -21,6 +21,9 @@ struct VarlenLayout {
   int max_len = 0;                       // max L_i (padded: the row stride per sequence)
   const int32_t* cu_seqlens = nullptr;   // [n_seqs + 1], host memory
   bool padded = false;
+  // The same prefix sums in the memory of the device that runs the kernel
+  // (a GPU kernel reads these); on the CPU it may equal cu_seqlens.
+  const int32_t* cu_seqlens_device = nullptr;
 
   int seq_len(int i) const { return cu_seqlens[i + 1] - cu_seqlens[i]; }
   // First activation row of sequence i.
