@@ -56,3 +56,57 @@ std::vector<float> random_floats(int64_t n, uint64_t seed, float lo, float hi) {
 }
 
 }  // namespace bte::test
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace bte::test {
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+namespace {
+struct TempRoot {
+  std::string path;
+  TempRoot() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bte-test-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+  }
+  ~TempRoot() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+TempRoot& temp_root() {
+  static TempRoot root;
+  return root;
+}
+}  // namespace
+
+std::string temp_dir() {
+  static int counter = 0;
+  const std::string d = temp_root().path + "/" + std::to_string(++counter);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+CommandResult run_command(const std::string& command) {
+  const std::string dir = temp_dir();
+  const std::string out = dir + "/stdout", err = dir + "/stderr";
+  const int status = std::system((command + " >" + out + " 2>" + err).c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+std::string bte_binary() { return std::string(BTE_BINARY_DIR) + "/tools/bte"; }
+
+}  // namespace bte::test

@@ -28,3 +28,20 @@ Diff compare(const float* a, const float* b, int64_t n, double rel_floor = 1e-3)
 std::vector<float> random_floats(int64_t n, uint64_t seed, float lo = -1.f, float hi = 1.f);
 
 }  // namespace bte::test
+
+namespace bte::test {
+
+// Runs a shell command; captures stdout and stderr (via temp files).
+struct CommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+CommandResult run_command(const std::string& command);
+// Path of the built `bte` binary.
+std::string bte_binary();
+// A fresh empty directory under the system temp dir, removed at exit.
+std::string temp_dir();
+// Shell-quotes one argument.
+std::string shell_quote(const std::string& s);
+
+}  // namespace bte::test
