@@ -1,0 +1,223 @@
+// cpu::Linear on oneDNN 2.6 matmul (v2 API: matmul::desc → primitive_desc).
+//
+// Weights: reordered once, at construction, into the blocked layout oneDNN's
+// fastest implementation asks for (format_tag::any). That layout does not
+// depend on M (checked for M = 1 … 16384 on XLM-R shapes), so it is pinned
+// and every per-M primitive reads the same packed copy.
+//
+// Primitives per M: one primitive per exact (M, threads), created on first
+// use and kept in a per-Linear LRU cache. Why not the alternatives (measured
+// on Zen4, oneDNN 2.6.3, 2 threads; numbers in the kernels report / bench):
+//  - runtime M (DNNL_RUNTIME_DIM_VAL): brgemm refuses it in 2.6 and oneDNN
+//    falls back to gemm:jit on plain weights, 10–25% slower at small M;
+//  - bucketing M needs padded copies of x and y (≈9% extra traffic at
+//    K = N = 768) or a second tail GEMM that re-streams the weights.
+// A new M costs one JIT of ≈0.1–0.4 ms per distinct (N, K, epilogue) — the
+// layers of a model that share a shape hit oneDNN's own primitive cache
+// (≈10 µs) — and a cached M costs a hash lookup.
+//
+// Concurrency: primitives are executed from many threads at once; each call
+// brings its own stream and its own scratchpad (user scratchpad mode, a
+// thread-local buffer), so nothing is shared but the immutable primitive.
+#include "kernels/cpu/linear.h"
+
+#include <omp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <dnnl.hpp>
+#include <list>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/check.h"
+#include "kernels/cpu/threads.h"
+
+namespace bte::cpu {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+constexpr size_t kCacheCapacity = 256;  // distinct (M, threads) per Linear
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+// A 64-byte aligned, grow-only buffer per calling thread for oneDNN's scratchpad.
+void* thread_scratch(size_t bytes) {
+  struct Buf {
+    void* p = nullptr;
+    size_t n = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf buf;
+  if (bytes > buf.n) {
+    std::free(buf.p);
+    buf.n = (bytes + 4095) / 4096 * 4096;
+    buf.p = std::aligned_alloc(64, buf.n);
+    if (!buf.p) {
+      buf.n = 0;
+      BTE_FAIL(ErrorKind::OutOfMemory, "cpu::Linear: cannot allocate ", bytes, " bytes of scratchpad");
+    }
+  }
+  return buf.p;
+}
+
+// impl_name() hands out C strings that must outlive cache evictions.
+const char* intern(const char* s) {
+  static std::mutex mu;
+  static std::set<std::string> names;
+  std::lock_guard<std::mutex> lock(mu);
+  return names.insert(s).first->c_str();
+}
+
+struct Prim {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul prim;
+  memory::desc scratch_md;
+  memory weights;  // empty: use the Linear's packed weights (the usual case)
+};
+
+}  // namespace
+
+struct Linear::Impl {
+  int N = 0, K = 0;
+  Epilogue epilogue = Epilogue::None;
+  memory::desc w_md;     // [K, N] logical, oneDNN's preferred (blocked) layout
+  memory w_mem;          // the packed weights
+  memory::desc b_md;     // [1, N], zero desc when there is no bias
+  memory b_mem;
+  dnnl::primitive_attr attr;
+
+  // LRU of primitives keyed by (M, threads): the list holds most recent first.
+  using Key = std::pair<int64_t, int>;
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return std::hash<int64_t>()(k.first * 1031 + k.second); }
+  };
+  mutable std::mutex mu;
+  mutable std::list<std::pair<Key, std::shared_ptr<const Prim>>> lru;
+  mutable std::unordered_map<Key, decltype(lru)::iterator, KeyHash> index;
+
+  dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& w) const {
+    const memory::desc src({M, K}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    const auto d = !b_md.is_zero() ? dnnl::matmul::desc(src, w, b_md, dst) : dnnl::matmul::desc(src, w, dst);
+    return dnnl::matmul::primitive_desc(d, attr, cpu_engine());
+  }
+
+  std::shared_ptr<const Prim> create(int64_t M) const {
+    auto p = std::make_shared<Prim>();
+    try {
+      p->pd = make_pd(M, w_md);
+    } catch (const dnnl::error&) {
+      // No implementation takes the pinned layout for this M: let oneDNN
+      // choose and keep a copy of the weights in its layout.
+      p->pd = make_pd(M, memory::desc({K, N}, dt::f32, tag::any));
+      p->weights = memory(p->pd.weights_desc(), cpu_engine());
+      dnnl::stream s(cpu_engine());
+      dnnl::reorder(w_mem, p->weights).execute(s, const_cast<memory&>(w_mem), p->weights);
+      s.wait();
+    }
+    p->prim = dnnl::matmul(p->pd);
+    p->scratch_md = p->pd.scratchpad_desc();
+    return p;
+  }
+
+  std::shared_ptr<const Prim> get(int64_t M, int threads) const {
+    const Key key{M, threads};
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (auto it = index.find(key); it != index.end()) {
+        lru.splice(lru.begin(), lru, it->second);
+        return it->second->second;
+      }
+    }
+    // Created outside the lock: a JIT takes ~0.3 ms and other threads'
+    // cached shapes must not wait for it. Two threads may race to create
+    // the same key; the second insert is dropped.
+    auto p = create(M);
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = index.find(key); it != index.end()) return it->second->second;
+    lru.emplace_front(key, p);
+    index[key] = lru.begin();
+    if (lru.size() > kCacheCapacity) {
+      index.erase(lru.back().first);
+      lru.pop_back();
+    }
+    return p;
+  }
+};
+
+Linear::Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue)
+    : impl_(std::make_unique<Impl>()) {
+  BTE_CHECK(W != nullptr && N > 0 && K > 0, "Linear needs weights and N, K > 0 (N=", N, ", K=", K, ")");
+  Impl& I = *impl_;
+  I.N = N, I.K = K, I.epilogue = epilogue;
+
+  dnnl::post_ops po;
+  switch (epilogue) {
+    case Epilogue::None: break;
+    case Epilogue::Gelu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f); break;
+    case Epilogue::Tanh: po.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f); break;
+    case Epilogue::AddToOutput: po.append_sum(1.f); break;
+  }
+  I.attr.set_post_ops(po);
+  I.attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+
+  dnnl::stream s(cpu_engine());
+  if (bias) {
+    I.b_md = memory::desc({1, N}, dt::f32, tag::ab);
+    I.b_mem = memory(I.b_md, cpu_engine());
+    std::memcpy(I.b_mem.get_data_handle(), bias, sizeof(float) * N);
+  }
+  // Let oneDNN pick the weights layout on a mid-sized M, then pin it.
+  const auto probe = I.make_pd(128, memory::desc({K, N}, dt::f32, tag::any));
+  I.w_md = probe.weights_desc();
+  I.w_mem = memory(I.w_md, cpu_engine());
+  // W is [N, K] row-major = the [K, N] matrix in format ba.
+  memory w_user({{K, N}, dt::f32, tag::ba}, cpu_engine(), const_cast<float*>(W));
+  dnnl::reorder(w_user, I.w_mem).execute(s, w_user, I.w_mem);
+  s.wait();
+}
+
+Linear::~Linear() = default;
+Linear::Linear(Linear&&) noexcept = default;
+Linear& Linear::operator=(Linear&&) noexcept = default;
+
+int Linear::N() const { return impl_->N; }
+int Linear::K() const { return impl_->K; }
+
+void Linear::forward(const float* x, int64_t M, float* y) const {
+  BTE_CHECK(M >= 0, "negative row count ", M);
+  if (M == 0) return;
+  const Impl& I = *impl_;
+  const int threads = detail::apply_num_threads();
+  const auto p = I.get(M, threads);
+
+  const auto& eng = cpu_engine();
+  memory src({{M, I.K}, dt::f32, tag::ab}, eng, const_cast<float*>(x));
+  memory dst({{M, I.N}, dt::f32, tag::ab}, eng, y);
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, src},
+      {DNNL_ARG_WEIGHTS, p->weights ? p->weights : I.w_mem},
+      {DNNL_ARG_DST, dst}};
+  if (I.b_mem) args.emplace(DNNL_ARG_BIAS, I.b_mem);
+  if (const size_t bytes = p->scratch_md.get_size(); bytes > 0)
+    args.emplace(DNNL_ARG_SCRATCHPAD, memory(p->scratch_md, eng, thread_scratch(bytes)));
+  dnnl::stream s(eng);
+  p->prim.execute(s, args);
+  s.wait();
+}
+
+const char* Linear::impl_name(int64_t M) const {
+  if (M <= 0) return "none (M = 0)";
+  return intern(impl_->get(M, detail::apply_num_threads())->pd.impl_info_str());
+}
+
+}  // namespace bte::cpu
