@@ -19,6 +19,8 @@ struct Command {
 const Command kCommands[] = {
     {"tokenize", bte::cli::cmd_tokenize, "print XLM-R token ids, one line per text"},
     {"tutorial", bte::cli::cmd_tutorial, "the Better Transformer tutorial's batches, packed"},
+    {"convert", bte::cli::cmd_convert, "Hugging Face checkpoint -> one .bte model file"},
+    {"info", bte::cli::cmd_info, "describe (and check) a .bte model file"},
 };
 
 void usage(std::FILE* out) {

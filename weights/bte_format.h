@@ -1,0 +1,50 @@
+// The .bte file layout (docs/FORMAT.md has it byte by byte):
+//
+//   0   8 bytes  magic "BTEMODEL"
+//   8   u32 LE   format version (1)
+//   12  u32 LE   flags (0; any other bit is refused)
+//   16  u64 LE   header length N (<= 16 MiB)
+//   24  N bytes  JSON header, space-padded so that 24 + N is a multiple of 64
+//   24+N ...     tensor data and the sentencepiece model, each at a 64-byte
+//                aligned offset named in the header; zero padding between;
+//                the file ends with the last item.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bte {
+
+inline constexpr char kBteMagic[8] = {'B', 'T', 'E', 'M', 'O', 'D', 'E', 'L'};
+inline constexpr uint32_t kBteFormatVersion = 1;
+inline constexpr size_t kBtePreambleBytes = 24;
+inline constexpr size_t kBteAlignment = 64;
+inline constexpr uint64_t kBteMaxHeaderBytes = uint64_t(16) << 20;
+inline constexpr size_t kBteMaxTensors = 1 << 16;
+inline constexpr size_t kBteMaxDims = 8;
+inline constexpr const char* kBteChecksumName = "bte-mix64";
+
+// How ids map to sentencepiece pieces. bte's tokenizer implements exactly the
+// fairseq mapping of XLM-R, so a file must carry these values.
+struct TokenizerSettings {
+  std::string type = "sentencepiece";
+  int fairseq_offset = 1;  // model id = sentencepiece id + 1 (except the specials)
+  int bos_id = 0, pad_id = 1, eos_id = 2, unk_id = 3;
+  int mask_id = -1;  // vocab - 1
+};
+
+// What a .bte header says beyond the model config.
+struct BteMeta {
+  uint32_t format_version = kBteFormatVersion;
+  std::string writer;               // "bte 0.1.0"
+  std::string source;               // where it came from: a directory name, never a full path
+  std::string source_architecture;  // e.g. "XLMRobertaForMaskedLM" as config.json said
+};
+
+// The version of bte itself ("0.1.0").
+const char* bte_version();
+
+inline uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+}  // namespace bte

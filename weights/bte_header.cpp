@@ -1,0 +1,179 @@
+#include "weights/bte_header.h"
+
+#include <climits>
+
+#include "base/check.h"
+#include "weights/checksum.h"
+#include "weights/json_fields.h"
+
+#ifndef BTE_VERSION_STRING
+#define BTE_VERSION_STRING "unknown"
+#endif
+
+namespace bte {
+
+using nlohmann::json;
+namespace jf = json_fields;
+
+const char* bte_version() { return BTE_VERSION_STRING; }
+
+namespace {
+
+json entry_to_json(const BteEntry& e, bool with_type) {
+  json j = json::object();
+  if (with_type) {
+    j["name"] = e.name;
+    j["dtype"] = dtype_name(e.dtype);
+    j["shape"] = e.shape;
+  }
+  j["offset"] = e.offset;
+  j["bytes"] = e.bytes;
+  j["checksum"] = checksum_hex(e.checksum);
+  return j;
+}
+
+// offset, bytes and checksum of a tensor entry or of the tokenizer blob.
+void placement_from_json(const json& j, BteEntry& e, const std::string& where,
+                         const std::string& path) {
+  e.offset = uint64_t(jf::get_int(j, "offset", where, path, 0, INT64_MAX));
+  e.bytes = uint64_t(jf::get_int(j, "bytes", where, path, 0, INT64_MAX));
+  const std::string c = jf::get_string(j, "checksum", where, path);
+  BTE_REQUIRE(parse_checksum_hex(c, &e.checksum), ErrorKind::BadModel, where, ": header field '",
+              jf::join(path, "checksum"), "' must be 16 lower-case hex digits, got \"", c, "\"");
+}
+
+DType dtype_from(const json& j, std::string_view key, const std::string& where,
+                 const std::string& path) {
+  const std::string s = jf::get_string(j, key, where, path);
+  if (s == "fp32") return DType::F32;
+  if (s == "bf16") return DType::BF16;
+  if (s == "fp16") return DType::F16;
+  BTE_FAIL(ErrorKind::BadModel, where, ": header field '", jf::join(path, key), "' is \"", s,
+           "\"; supported dtypes are fp32, bf16, fp16");
+}
+
+}  // namespace
+
+json header_to_json(const BteHeader& h) {
+  const ModelConfig& c = h.config;
+  json j = json::object();
+  j["format"] = "bte";
+  j["format_version"] = h.meta.format_version;
+  j["writer"] = h.meta.writer;
+  j["source"] = {{"name", h.meta.source}, {"architecture", h.meta.source_architecture}};
+  j["dtype"] = dtype_name(h.dtype);
+  j["checksum"] = kBteChecksumName;
+  j["config"] = {{"architecture", c.architecture}, {"layers", c.layers},
+                 {"hidden", c.hidden},             {"heads", c.heads},
+                 {"ffn", c.ffn},                   {"vocab", c.vocab},
+                 {"max_positions", c.max_positions}, {"pad_id", c.pad_id},
+                 {"layer_norm_eps", double(c.layer_norm_eps)}, {"activation", c.activation},
+                 {"num_labels", c.num_labels}};
+  j["labels"] = c.labels;
+  j["head"] = {{"present", c.has_head()}, {"random", c.head_is_random}, {"seed", c.head_seed}};
+  json t = entry_to_json(h.tokenizer_blob, false);
+  const TokenizerSettings& s = h.tokenizer;
+  t["type"] = s.type;
+  t["fairseq_offset"] = s.fairseq_offset;
+  t["bos_id"] = s.bos_id;
+  t["pad_id"] = s.pad_id;
+  t["eos_id"] = s.eos_id;
+  t["unk_id"] = s.unk_id;
+  t["mask_id"] = s.mask_id;
+  j["tokenizer"] = t;
+  json tensors = json::array();
+  for (const auto& e : h.tensors) tensors.push_back(entry_to_json(e, true));
+  j["tensors"] = std::move(tensors);
+  return j;
+}
+
+BteHeader header_from_json(const json& j, const std::string& where) {
+  BteHeader h;
+  BTE_REQUIRE(j.is_object(), ErrorKind::BadModel, where, ": header must be a JSON object, got ",
+              jf::brief(j));
+  const std::string fmt = jf::get_string(j, "format", where, "");
+  BTE_REQUIRE(fmt == "bte", ErrorKind::BadModel, where, ": header field 'format' is \"", fmt,
+              "\", expected \"bte\"");
+  h.meta.format_version = uint32_t(jf::get_int(j, "format_version", where, "", 0, UINT32_MAX));
+  h.meta.writer = jf::get_string(j, "writer", where, "");
+  const json& src = jf::get(j, "source", where, "");
+  h.meta.source = jf::get_string(src, "name", where, "source");
+  h.meta.source_architecture = jf::get_string(src, "architecture", where, "source");
+  h.dtype = dtype_from(j, "dtype", where, "");
+  const std::string ck = jf::get_string(j, "checksum", where, "");
+  BTE_REQUIRE(ck == kBteChecksumName, ErrorKind::BadModel, where, ": header field 'checksum' is \"",
+              ck, "\"; this bte knows only \"", kBteChecksumName, "\"");
+
+  const json& cj = jf::get(j, "config", where, "");
+  ModelConfig& c = h.config;
+  c.architecture = jf::get_string(cj, "architecture", where, "config");
+  c.layers = int(jf::get_int(cj, "layers", where, "config", 1, ConfigLimits::kMaxLayers));
+  c.hidden = int(jf::get_int(cj, "hidden", where, "config", 1, ConfigLimits::kMaxHidden));
+  c.heads = int(jf::get_int(cj, "heads", where, "config", 1, ConfigLimits::kMaxHidden));
+  c.ffn = int(jf::get_int(cj, "ffn", where, "config", 1, ConfigLimits::kMaxFfn));
+  c.vocab = int(jf::get_int(cj, "vocab", where, "config", 1, ConfigLimits::kMaxVocab));
+  c.max_positions =
+      int(jf::get_int(cj, "max_positions", where, "config", 1, ConfigLimits::kMaxPositions));
+  c.pad_id = int(jf::get_int(cj, "pad_id", where, "config", 0, ConfigLimits::kMaxVocab));
+  c.layer_norm_eps = float(jf::get_number(cj, "layer_norm_eps", where, "config"));
+  c.activation = jf::get_string(cj, "activation", where, "config");
+  c.num_labels = int(jf::get_int(cj, "num_labels", where, "config", 0, ConfigLimits::kMaxLabels));
+
+  const json& lj = jf::get(j, "labels", where, "");
+  BTE_REQUIRE(lj.is_array(), ErrorKind::BadModel, where,
+              ": header field 'labels' must be an array of strings, got ", jf::brief(lj));
+  for (size_t i = 0; i < lj.size(); ++i) {
+    BTE_REQUIRE(lj[i].is_string(), ErrorKind::BadModel, where, ": header field 'labels[", i,
+                "]' must be a string, got ", jf::brief(lj[i]));
+    c.labels.push_back(lj[i].get<std::string>());
+  }
+  const json& hj = jf::get(j, "head", where, "");
+  const bool present = jf::get_bool(hj, "present", where, "head");
+  c.head_is_random = jf::get_bool(hj, "random", where, "head");
+  c.head_seed = uint64_t(jf::get_int(hj, "seed", where, "head", 0, INT64_MAX));
+  BTE_REQUIRE(present == (c.num_labels > 0), ErrorKind::BadModel, where,
+              ": header field 'head.present' is ", present, " but config.num_labels is ",
+              c.num_labels);
+
+  const json& tj = jf::get(j, "tokenizer", where, "");
+  TokenizerSettings& s = h.tokenizer;
+  s.type = jf::get_string(tj, "type", where, "tokenizer");
+  s.fairseq_offset = int(jf::get_int(tj, "fairseq_offset", where, "tokenizer", INT_MIN, INT_MAX));
+  s.bos_id = int(jf::get_int(tj, "bos_id", where, "tokenizer", INT_MIN, INT_MAX));
+  s.pad_id = int(jf::get_int(tj, "pad_id", where, "tokenizer", INT_MIN, INT_MAX));
+  s.eos_id = int(jf::get_int(tj, "eos_id", where, "tokenizer", INT_MIN, INT_MAX));
+  s.unk_id = int(jf::get_int(tj, "unk_id", where, "tokenizer", INT_MIN, INT_MAX));
+  s.mask_id = int(jf::get_int(tj, "mask_id", where, "tokenizer", INT_MIN, INT_MAX));
+  h.tokenizer_blob.name = "tokenizer";
+  placement_from_json(tj, h.tokenizer_blob, where, "tokenizer");
+
+  const json& ts = jf::get(j, "tensors", where, "");
+  BTE_REQUIRE(ts.is_array(), ErrorKind::BadModel, where,
+              ": header field 'tensors' must be an array, got ", jf::brief(ts));
+  BTE_REQUIRE(ts.size() <= kBteMaxTensors, ErrorKind::BadModel, where, ": header lists ",
+              ts.size(), " tensors, more than the cap of ", kBteMaxTensors);
+  h.tensors.reserve(ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const std::string path = "tensors[" + std::to_string(i) + "]";
+    BteEntry e;
+    e.name = jf::get_string(ts[i], "name", where, path);
+    const std::string named = "tensor '" + e.name + "'";
+    e.dtype = dtype_from(ts[i], "dtype", where, path);
+    const json& sh = jf::get(ts[i], "shape", where, path);
+    BTE_REQUIRE(sh.is_array() && sh.size() <= kBteMaxDims, ErrorKind::BadModel, where, ": ", named,
+                ": 'shape' must be an array of at most ", kBteMaxDims, " integers, got ",
+                jf::brief(sh));
+    for (size_t k = 0; k < sh.size(); ++k) {
+      BTE_REQUIRE(sh[k].is_number_integer() && sh[k].get<int64_t>() >= 0 &&
+                      !(sh[k].is_number_unsigned() && sh[k].get<uint64_t>() > uint64_t(INT64_MAX)),
+                  ErrorKind::BadModel, where, ": ", named, ": shape[", k,
+                  "] must be a non-negative integer, got ", jf::brief(sh[k]));
+      e.shape.push_back(sh[k].get<int64_t>());
+    }
+    placement_from_json(ts[i], e, where, path);
+    h.tensors.push_back(std::move(e));
+  }
+  return h;
+}
+
+}  // namespace bte

@@ -1,0 +1,525 @@
+#include "weights/hf_convert.h"
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "base/check.h"
+#include "tokenizer/tokenizer.h"
+#include "weights/bte_writer.h"
+#include "weights/json_fields.h"
+#include "weights/safetensors.h"
+#include "weights/tensor_layout.h"
+
+namespace bte {
+
+namespace {
+
+namespace jf = json_fields;
+using nlohmann::json;
+constexpr ErrorKind kBad = ErrorKind::BadModel;
+
+bool exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::string read_small_file(const std::string& path, const char* what, size_t cap) {
+  std::ifstream in(path, std::ios::binary);
+  BTE_REQUIRE(in.good(), kBad, path, ": cannot read ", what);
+  std::ostringstream s;
+  s << in.rdbuf();
+  std::string out = s.str();
+  BTE_REQUIRE(out.size() <= cap, kBad, path, ": ", what, " is ", out.size(),
+              " bytes, more than the cap of ", cap);
+  return out;
+}
+
+std::string base_name(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const size_t slash = dir.rfind('/');
+  return slash == std::string::npos ? dir : dir.substr(slash + 1);
+}
+
+// ---- config.json ------------------------------------------------------------
+
+struct HfConfig {
+  ModelConfig config;  // labels from id2label (may be empty)
+  std::string architecture;
+  bool classifier = false;  // *ForSequenceClassification
+};
+
+HfConfig read_config(const std::string& dir) {
+  const std::string path = dir + "/config.json";
+  BTE_REQUIRE(exists(path), kBad, dir, ": no config.json (is this a Hugging Face model directory?)");
+  const json j = jf::parse(read_small_file(path, "config.json", 16 << 20), path, "config.json");
+  BTE_REQUIRE(j.is_object(), kBad, path, ": config.json must be a JSON object");
+  const char* F = "config.json field";
+  HfConfig h;
+  const std::string model_type = jf::get_string(j, "model_type", path, "", F);
+  BTE_REQUIRE(model_type == "xlm-roberta" || model_type == "roberta", kBad, path,
+              ": unsupported model_type \"", model_type,
+              "\" (bte converts XLM-R and RoBERTa-layout encoders: \"xlm-roberta\", \"roberta\")");
+  if (const json* a = jf::find(j, "architectures"); a && !a->is_null()) {
+    BTE_REQUIRE(a->is_array() && a->size() == 1 && (*a)[0].is_string(), kBad, path,
+                ": config.json field 'architectures' must list one name, got ", jf::brief(*a));
+    h.architecture = (*a)[0].get<std::string>();
+  } else {
+    h.architecture = model_type == "roberta" ? "RobertaModel" : "XLMRobertaModel";
+  }
+  static const std::set<std::string> encoders = {"XLMRobertaModel", "RobertaModel",
+                                                 "XLMRobertaForMaskedLM", "RobertaForMaskedLM"};
+  static const std::set<std::string> classifiers = {"XLMRobertaForSequenceClassification",
+                                                    "RobertaForSequenceClassification"};
+  h.classifier = classifiers.count(h.architecture) > 0;
+  BTE_REQUIRE(h.classifier || encoders.count(h.architecture), kBad, path,
+              ": unsupported architecture \"", h.architecture,
+              "\" (supported: XLMRobertaModel, XLMRobertaForSequenceClassification, "
+              "XLMRobertaForMaskedLM and their Roberta* twins)");
+
+  ModelConfig& c = h.config;
+  c.layers = int(jf::get_int(j, "num_hidden_layers", path, "", 1, ConfigLimits::kMaxLayers, F));
+  c.hidden = int(jf::get_int(j, "hidden_size", path, "", 1, ConfigLimits::kMaxHidden, F));
+  c.heads = int(jf::get_int(j, "num_attention_heads", path, "", 1, ConfigLimits::kMaxHidden, F));
+  c.ffn = int(jf::get_int(j, "intermediate_size", path, "", 1, ConfigLimits::kMaxFfn, F));
+  c.vocab = int(jf::get_int(j, "vocab_size", path, "", 1, ConfigLimits::kMaxVocab, F));
+  c.max_positions =
+      int(jf::get_int(j, "max_position_embeddings", path, "", 1, ConfigLimits::kMaxPositions, F));
+  // Absent fields take Hugging Face's defaults for these configs.
+  c.pad_id = jf::find(j, "pad_token_id")
+                 ? int(jf::get_int(j, "pad_token_id", path, "", 0, ConfigLimits::kMaxVocab, F))
+                 : 1;
+  c.layer_norm_eps = jf::find(j, "layer_norm_eps")
+                         ? float(jf::get_number(j, "layer_norm_eps", path, "", F))
+                         : 1e-12f;
+  c.activation = jf::find(j, "hidden_act") ? jf::get_string(j, "hidden_act", path, "", F) : "gelu";
+  BTE_REQUIRE(c.activation == "gelu", kBad, path, ": hidden_act \"", c.activation,
+              "\" is not supported (bte implements exact erf \"gelu\" only)");
+  if (jf::find(j, "position_embedding_type")) {
+    const std::string pe = jf::get_string(j, "position_embedding_type", path, "", F);
+    BTE_REQUIRE(pe == "absolute", kBad, path, ": position_embedding_type \"", pe,
+                "\" is not supported (only \"absolute\")");
+  }
+  for (const char* flag : {"is_decoder", "add_cross_attention"}) {
+    const json* v = jf::find(j, flag);
+    BTE_REQUIRE(!v || !v->is_boolean() || !v->get<bool>(), kBad, path, ": ", flag,
+                " is true: bte runs encoders only");
+  }
+  auto special = [&](const char* key, int want) {
+    if (!jf::find(j, key) || j[key].is_null()) return;
+    const int64_t v = jf::get_int(j, key, path, "", INT32_MIN, INT32_MAX, F);
+    BTE_REQUIRE(v == want, kBad, path, ": ", key, " is ", v,
+                "; bte's tokenizer uses XLM-R's fairseq ids, where it is ", want);
+  };
+  special("bos_token_id", 0);
+  special("pad_token_id", 1);
+  special("eos_token_id", 2);
+  if (const json* m = jf::find(j, "id2label"); m && h.classifier) {
+    BTE_REQUIRE(m->is_object(), kBad, path, ": config.json field 'id2label' must be an object");
+    for (size_t i = 0; i < m->size(); ++i) {
+      const json* name = jf::find(*m, std::to_string(i));
+      BTE_REQUIRE(name && name->is_string(), kBad, path, ": config.json field 'id2label' has ",
+                  m->size(), " entries but no string for id \"", i, "\"");
+      c.labels.push_back(name->get<std::string>());
+    }
+  }
+  return h;
+}
+
+// ---- the weights ---------------------------------------------------------------
+
+struct Checkpoint {
+  std::vector<std::unique_ptr<SafetensorsFile>> files;
+  std::map<std::string, const SafetensorsFile::Tensor*, std::less<>> tensors;  // by HF name
+  std::map<std::string, std::string, std::less<>> file_of;                    // HF name -> file
+  std::string where;  // what messages call the whole set
+};
+
+void reject_unsafe_formats(const std::string& dir) {
+  for (const char* bin : {"pytorch_model.bin", "pytorch_model.bin.index.json"}) {
+    BTE_REQUIRE(!exists(dir + "/" + bin), kBad, dir, ": has ", bin,
+                " but no model.safetensors. Pickled PyTorch checkpoints can run code when loaded, "
+                "so bte does not read them. Convert it to safetensors first, e.g. with "
+                "transformers: `AutoModel.from_pretrained(DIR).save_pretrained(DIR, "
+                "safe_serialization=True)`, or with torch + safetensors: "
+                "`safetensors.torch.save_file({k: v.contiguous() for k, v in "
+                "torch.load('pytorch_model.bin', map_location='cpu').items()}, "
+                "'model.safetensors')`");
+  }
+  BTE_FAIL(kBad, dir, ": no model.safetensors or model.safetensors.index.json");
+}
+
+Checkpoint open_checkpoint(const std::string& dir) {
+  Checkpoint ck;
+  const std::string single = dir + "/model.safetensors";
+  const std::string index = dir + "/model.safetensors.index.json";
+  if (exists(single)) {
+    ck.where = single;
+    ck.files.push_back(std::make_unique<SafetensorsFile>(SafetensorsFile::open(single)));
+    for (const auto& [name, t] : ck.files[0]->tensors()) {
+      ck.tensors[name] = &t;
+      ck.file_of[name] = "model.safetensors";
+    }
+    return ck;
+  }
+  if (!exists(index)) reject_unsafe_formats(dir);
+  ck.where = index;
+  const json j = jf::parse(read_small_file(index, "safetensors index", 64 << 20), index,
+                           "safetensors index", 8);
+  const json& map = jf::get(j, "weight_map", index, "", "index field");
+  BTE_REQUIRE(map.is_object() && !map.empty(), kBad, index,
+              ": 'weight_map' must be a non-empty object");
+  std::map<std::string, const SafetensorsFile*> shards;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    BTE_REQUIRE(it.value().is_string(), kBad, index, ": weight_map entry '", it.key(),
+                "' must name a file");
+    const std::string fname = it.value().get<std::string>();
+    BTE_REQUIRE(!fname.empty() && fname.find('/') == std::string::npos && fname != "." &&
+                    fname != "..",
+                kBad, index, ": weight_map entry '", it.key(), "' names \"", fname,
+                "\"; shards must be plain file names inside the model directory");
+    if (!shards.count(fname)) {
+      ck.files.push_back(std::make_unique<SafetensorsFile>(SafetensorsFile::open(dir + "/" + fname)));
+      shards[fname] = ck.files.back().get();
+    }
+    const SafetensorsFile::Tensor* t = shards[fname]->find(it.key());
+    BTE_REQUIRE(t != nullptr, kBad, dir, "/", fname, ": tensor '", it.key(),
+                "' is not in this shard, though ", index, " says it is");
+    ck.tensors[it.key()] = t;
+    ck.file_of[it.key()] = fname;
+  }
+  for (const auto& [fname, shard] : shards)
+    for (const auto& [name, t] : shard->tensors()) {
+      auto where = ck.file_of.find(name);
+      BTE_REQUIRE(where != ck.file_of.end() && where->second == fname, kBad, dir, "/", fname,
+                  ": tensor '", name, "' is not listed for this shard in ", index);
+    }
+  return ck;
+}
+
+// ---- the plan: every output tensor and where its bytes come from ------------------
+
+struct Piece {
+  const SafetensorsFile::Tensor* src = nullptr;  // nullptr: generated
+  size_t first = 0, count = 0;                   // elements
+};
+struct Planned {
+  TensorSpec spec;
+  std::vector<Piece> pieces;
+  uint64_t random_stream = 0;  // for generated pieces: 0 zeros, else N(0, 0.02²) stream id
+};
+
+class Planner {
+ public:
+  Planner(const Checkpoint& ck, const ModelConfig& c, DType dt) : ck_(ck), c_(c), dt_(dt) {
+    for (const auto& [name, t] : ck.tensors) {
+      std::string key = name;
+      if (key.rfind("roberta.", 0) == 0) key = key.substr(8);
+      BTE_REQUIRE(by_key_.emplace(key, name).second, kBad, ck.where, ": tensors '", name,
+                  "' and '", by_key_[key], "' differ only by the 'roberta.' prefix");
+    }
+  }
+
+  // Source tensor `key` (without "roberta."), checked against `shape`.
+  const SafetensorsFile::Tensor* take(const std::string& key, const std::vector<int64_t>& shape) {
+    auto it = by_key_.find(key);
+    BTE_REQUIRE(it != by_key_.end(), kBad, ck_.where, ": tensor '", key,
+                "' (with or without the 'roberta.' prefix) is missing; config.json implies it (",
+                c_.layers, " layers, hidden ", c_.hidden, ")");
+    const SafetensorsFile::Tensor* t = ck_.tensors.find(it->second)->second;
+    const std::string file = ck_.file_of.find(it->second)->second;
+    BTE_REQUIRE(t->shape == shape, kBad, file, ": tensor '", it->second, "' has shape ",
+                shape_str(t->shape), " but config.json implies ", shape_str(shape));
+    BTE_REQUIRE(t->dtype == "F32" || t->dtype == "F16" || t->dtype == "BF16", kBad, file,
+                ": tensor '", it->second, "' has dtype ", t->dtype,
+                "; bte converts F32, F16 and BF16 weights");
+    used_.insert(it->second);
+    return t;
+  }
+
+  void add(const std::string& name, const std::vector<int64_t>& shape, bool matrix,
+           std::vector<Piece> pieces) {
+    plan.push_back({{name, matrix ? dt_ : DType::F32, shape}, std::move(pieces), 0});
+  }
+  // One HF tensor copied whole.
+  void copy(const std::string& name, const std::string& key, std::vector<int64_t> shape) {
+    const auto* t = take(key, shape);
+    add(name, shape, shape.size() == 2, {{t, 0, size_t(t->elements())}});
+  }
+
+  // Names left over, minus the ones we ignore by design.
+  std::vector<std::string> leftovers(std::vector<std::string>* ignored) const {
+    std::vector<std::string> out;
+    for (const auto& [key, name] : by_key_) {
+      if (used_.count(name)) continue;
+      if (key.rfind("pooler.", 0) == 0 || key.rfind("lm_head.", 0) == 0 ||
+          key == "embeddings.position_ids")
+        ignored->push_back(name);
+      else
+        out.push_back(name);
+    }
+    return out;
+  }
+  bool has(const std::string& key) const { return by_key_.count(key) > 0; }
+
+  std::vector<Planned> plan;
+
+ private:
+  const Checkpoint& ck_;
+  const ModelConfig& c_;
+  DType dt_;
+  std::map<std::string, std::string, std::less<>> by_key_;  // key -> HF name
+  std::set<std::string> used_;
+};
+
+void plan_encoder(Planner& p, const ModelConfig& c, int64_t type_vocab) {
+  const int64_t d = c.hidden, f = c.ffn;
+  p.copy("embeddings.word", "embeddings.word_embeddings.weight", {c.vocab, d});
+  p.copy("embeddings.position", "embeddings.position_embeddings.weight", {c.max_positions, d});
+  const auto* tt = p.take("embeddings.token_type_embeddings.weight", {type_vocab, d});
+  p.add("embeddings.token_type", {d}, false, {{tt, 0, size_t(d)}});  // row 0
+  p.copy("embeddings.ln.gamma", "embeddings.LayerNorm.weight", {d});
+  p.copy("embeddings.ln.beta", "embeddings.LayerNorm.bias", {d});
+  for (int i = 0; i < c.layers; ++i) {
+    const std::string h = "encoder.layer." + std::to_string(i) + ".";
+    std::vector<Piece> w, b;
+    for (const char* part : {"query", "key", "value"}) {
+      const auto* tw = p.take(h + "attention.self." + part + ".weight", {d, d});
+      const auto* tb = p.take(h + "attention.self." + part + ".bias", {d});
+      w.push_back({tw, 0, size_t(d * d)});
+      b.push_back({tb, 0, size_t(d)});
+    }
+    p.add(layer_tensor(i, "attn.qkv.weight"), {3 * d, d}, true, std::move(w));
+    p.add(layer_tensor(i, "attn.qkv.bias"), {3 * d}, false, std::move(b));
+    p.copy(layer_tensor(i, "attn.out.weight"), h + "attention.output.dense.weight", {d, d});
+    p.copy(layer_tensor(i, "attn.out.bias"), h + "attention.output.dense.bias", {d});
+    p.copy(layer_tensor(i, "attn.ln.gamma"), h + "attention.output.LayerNorm.weight", {d});
+    p.copy(layer_tensor(i, "attn.ln.beta"), h + "attention.output.LayerNorm.bias", {d});
+    p.copy(layer_tensor(i, "ffn.up.weight"), h + "intermediate.dense.weight", {f, d});
+    p.copy(layer_tensor(i, "ffn.up.bias"), h + "intermediate.dense.bias", {f});
+    p.copy(layer_tensor(i, "ffn.down.weight"), h + "output.dense.weight", {d, f});
+    p.copy(layer_tensor(i, "ffn.down.bias"), h + "output.dense.bias", {d});
+    p.copy(layer_tensor(i, "ffn.ln.gamma"), h + "output.LayerNorm.weight", {d});
+    p.copy(layer_tensor(i, "ffn.ln.beta"), h + "output.LayerNorm.bias", {d});
+  }
+}
+
+// ---- writing ---------------------------------------------------------------------
+
+float load_elem(const unsigned char* p, const std::string& dt) {
+  if (dt == "F32") {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return dt == "BF16" ? bf16_to_float(h) : fp16_to_float(h);
+}
+
+void write_piece(BteWriter& w, const Piece& piece, DType out, uint64_t stream, uint64_t seed,
+                 std::vector<unsigned char>& buf) {
+  constexpr size_t kChunk = 1 << 16;  // elements per write
+  const size_t osz = dtype_size(out);
+  if (!piece.src) {  // a generated tensor: the random head
+    const std::vector<float> v = stream ? random_head_values(seed, stream, piece.count)
+                                        : std::vector<float>(piece.count, 0.f);
+    buf.resize(v.size() * osz);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (out == DType::F32) std::memcpy(&buf[i * 4], &v[i], 4);
+      else {
+        const uint16_t h = out == DType::BF16 ? float_to_bf16(v[i]) : float_to_fp16(v[i]);
+        std::memcpy(&buf[i * 2], &h, 2);
+      }
+    }
+    w.append(buf.data(), buf.size());
+    return;
+  }
+  const auto& t = *piece.src;
+  const size_t isz = t.elem_size;
+  const bool same = (out == DType::F32 && t.dtype == "F32") ||
+                    (out == DType::BF16 && t.dtype == "BF16") ||
+                    (out == DType::F16 && t.dtype == "F16");
+  for (size_t done = 0; done < piece.count; done += kChunk) {
+    const size_t n = std::min(kChunk, piece.count - done);
+    const unsigned char* src = t.data + (piece.first + done) * isz;
+    if (same) {  // bit-exact
+      w.append(src, n * isz);
+      continue;
+    }
+    buf.resize(n * osz);
+    for (size_t i = 0; i < n; ++i) {
+      const float f = load_elem(src + i * isz, t.dtype);
+      if (out == DType::F32) std::memcpy(&buf[i * 4], &f, 4);
+      else {
+        const uint16_t h = out == DType::BF16 ? float_to_bf16(f) : float_to_fp16(f);
+        std::memcpy(&buf[i * 2], &h, 2);
+      }
+    }
+    w.append(buf.data(), buf.size());
+  }
+}
+
+}  // namespace
+
+std::vector<float> random_head_values(uint64_t seed, uint64_t stream, size_t n) {
+  uint64_t s = seed ^ (stream * 0xD1B54A32D192ED03ull);
+  auto next = [&s] {  // splitmix64
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; i += 2) {  // Box-Muller: two normals per pair of uniforms
+    const double u1 = (double(next() >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
+    const double u2 = double(next() >> 11) * 0x1.0p-53;          // [0, 1)
+    const double r = std::sqrt(-2.0 * std::log(u1)), a = 6.283185307179586 * u2;
+    v[i] = float(0.02 * r * std::cos(a));
+    if (i + 1 < n) v[i + 1] = float(0.02 * r * std::sin(a));
+  }
+  return v;
+}
+
+ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const std::string&)>& log) {
+  auto say = [&](const std::string& s) {
+    if (log) log(s);
+  };
+  struct stat st {};
+  BTE_REQUIRE(::stat(o.hf_dir.c_str(), &st) == 0, ErrorKind::BadInput, o.hf_dir,
+              ": no such directory");
+  BTE_REQUIRE(S_ISDIR(st.st_mode), ErrorKind::BadInput, o.hf_dir,
+              ": is not a directory (give the Hugging Face model directory)");
+  HfConfig hc = read_config(o.hf_dir);
+  ModelConfig& c = hc.config;
+  const std::string cfg_path = o.hf_dir + "/config.json";
+  Checkpoint ck = open_checkpoint(o.hf_dir);
+
+  // The head: trained (classifier.*), random (--num-labels), or none.
+  Planner p(ck, c, o.dtype);
+  const bool trained = p.has("classifier.out_proj.weight") || p.has("classifier.dense.weight");
+  BTE_REQUIRE(!hc.classifier || trained, kBad, ck.where, ": config.json says ", hc.architecture,
+              " but the checkpoint has no classifier.* tensors");
+  if (trained) {
+    BTE_REQUIRE(o.num_labels == 0, ErrorKind::BadInput, o.hf_dir,
+                ": the checkpoint has a trained classifier head; --num-labels is for bare encoders");
+    auto it = ck.tensors.find("classifier.out_proj.weight");
+    BTE_REQUIRE(it != ck.tensors.end() && it->second->shape.size() == 2, kBad, ck.where,
+                ": tensor 'classifier.out_proj.weight' is missing or not 2-D");
+    c.num_labels = int(it->second->shape[0]);
+    BTE_REQUIRE(c.num_labels >= 1 && c.num_labels <= ConfigLimits::kMaxLabels, kBad, ck.where,
+                ": classifier.out_proj.weight has ", c.num_labels, " rows (labels)");
+    if (c.labels.empty())
+      for (int i = 0; i < c.num_labels; ++i) c.labels.push_back("LABEL_" + std::to_string(i));
+    BTE_REQUIRE(int(c.labels.size()) == c.num_labels, kBad, cfg_path, ": id2label has ",
+                c.labels.size(), " entries but classifier.out_proj.weight has ", c.num_labels,
+                " rows");
+  } else if (o.num_labels > 0) {
+    c.num_labels = o.num_labels;
+    c.head_is_random = true;
+    c.head_seed = o.seed;
+    c.labels.clear();
+    for (int i = 0; i < c.num_labels; ++i) c.labels.push_back("LABEL_" + std::to_string(i));
+  } else {
+    c.labels.clear();
+  }
+  if (!o.labels.empty()) {
+    BTE_REQUIRE(c.num_labels > 0, ErrorKind::BadInput,
+                "--labels needs a head: the checkpoint has none; add --num-labels N");
+    BTE_REQUIRE(int(o.labels.size()) == c.num_labels, ErrorKind::BadInput, "--labels names ",
+                o.labels.size(), " labels but the head has ", c.num_labels);
+    c.labels = o.labels;
+  }
+  c.architecture = c.num_labels > 0 ? kArchClassifier : kArchEncoder;
+  validate_config(c, cfg_path);
+
+  // Plan every output tensor (all shapes checked before anything is written).
+  auto tt = ck.tensors.end();
+  for (const char* k : {"roberta.embeddings.token_type_embeddings.weight",
+                        "embeddings.token_type_embeddings.weight"})
+    if (auto it = ck.tensors.find(k); it != ck.tensors.end()) tt = it;
+  const int64_t type_vocab = tt != ck.tensors.end() && tt->second->shape.size() == 2 &&
+                                     tt->second->shape[0] >= 1
+                                 ? tt->second->shape[0]
+                                 : 1;
+  plan_encoder(p, c, type_vocab);
+  const int64_t d = c.hidden, C = c.num_labels;
+  if (trained) {
+    p.copy("head.dense.weight", "classifier.dense.weight", {d, d});
+    p.copy("head.dense.bias", "classifier.dense.bias", {d});
+    p.copy("head.out.weight", "classifier.out_proj.weight", {C, d});
+    p.copy("head.out.bias", "classifier.out_proj.bias", {C});
+  } else if (C > 0) {  // seeded random: N(0, 0.02²) weights (HF's init), zero biases
+    p.plan.push_back({{"head.dense.weight", o.dtype, {d, d}}, {{nullptr, 0, size_t(d * d)}}, 1});
+    p.plan.push_back({{"head.dense.bias", DType::F32, {d}}, {{nullptr, 0, size_t(d)}}, 0});
+    p.plan.push_back({{"head.out.weight", o.dtype, {C, d}}, {{nullptr, 0, size_t(C * d)}}, 2});
+    p.plan.push_back({{"head.out.bias", DType::F32, {C}}, {{nullptr, 0, size_t(C)}}, 0});
+  }
+  ConvertReport r;
+  const std::vector<std::string> unknown = p.leftovers(&r.ignored);
+  if (!unknown.empty()) {
+    std::string list;
+    for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? "', '" : "") + unknown[i];
+    BTE_FAIL(kBad, ck.where, ": unknown tensor", unknown.size() > 1 ? "s '" : " '", list, "'",
+             unknown.size() > 5 ? " and more" : "", " (not part of an XLM-R encoder with ",
+             c.layers, " layers and ", C > 0 ? "a classifier head" : "no head", ")");
+  }
+
+  // The tokenizer must be the one the embedding table was made for.
+  const std::string spm_path = o.hf_dir + "/sentencepiece.bpe.model";
+  BTE_REQUIRE(exists(spm_path), kBad, o.hf_dir,
+              ": no sentencepiece.bpe.model (bte needs XLM-R's sentencepiece model; a "
+              "tokenizer.json alone is not enough)");
+  const std::string spm = read_small_file(spm_path, "sentencepiece model", 256 << 20);
+  const Tokenizer tok = Tokenizer::from_bytes(spm, spm_path);
+  BTE_REQUIRE(tok.vocab_size() == c.vocab, kBad, spm_path, ": the sentencepiece model implies a ",
+              "vocabulary of ", tok.vocab_size(), " ids (pieces + <mask>, fairseq offset 1) but ",
+              cfg_path, " says vocab_size ", c.vocab);
+
+  BteHeader h;
+  h.config = c;
+  h.dtype = o.dtype;
+  fill_standard_meta(h);
+  h.meta.source = base_name(o.hf_dir);
+  h.meta.source_architecture = hc.architecture;
+  for (const auto& pl : p.plan) {
+    BteEntry e;
+    e.name = pl.spec.name;
+    e.dtype = pl.spec.dtype;
+    e.shape = pl.spec.shape;
+    h.tensors.push_back(std::move(e));
+  }
+  h.tokenizer_blob.bytes = spm.size();
+
+  for (const auto& f : ck.files) r.weight_files.push_back(base_name(f->path()));
+  say("reading " + std::to_string(ck.tensors.size()) + " tensors from " + base_name(ck.where) +
+      " (" + hc.architecture + ", " + std::to_string(c.layers) + " layers, hidden " +
+      std::to_string(c.hidden) + ")");
+  for (const auto& n : r.ignored) say("ignoring " + n + " (not used by bte)");
+  if (c.head_is_random)
+    say("adding a random classifier head: " + std::to_string(C) + " labels, seed " +
+        std::to_string(o.seed) + " (untrained: its outputs mean nothing until fine-tuned)");
+
+  BteWriter w(o.output, std::move(h));
+  std::vector<unsigned char> buf;
+  for (const auto& pl : p.plan) {
+    w.begin_tensor(pl.spec.name);
+    for (const auto& piece : pl.pieces) write_piece(w, piece, pl.spec.dtype, pl.random_stream, o.seed, buf);
+    w.end_tensor();
+  }
+  w.write_tokenizer(spm);
+  w.finish();
+  r.config = c;
+  r.source_architecture = hc.architecture;
+  r.tensors = p.plan.size();
+  r.file_bytes = w.file_size();
+  return r;
+}
+
+}  // namespace bte

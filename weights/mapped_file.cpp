@@ -1,0 +1,67 @@
+#include "weights/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "base/check.h"
+
+namespace bte {
+
+MappedFile MappedFile::open(const std::string& path, const char* what, bool populate) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    BTE_FAIL(ErrorKind::BadModel, path, ": cannot open ", what, ": ", std::strerror(err));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    BTE_FAIL(ErrorKind::BadModel, path, ": cannot stat ", what, ": ", std::strerror(err));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    BTE_FAIL(ErrorKind::BadModel, path, ": is a directory, not a ", what);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    BTE_FAIL(ErrorKind::BadModel, path, ": is not a regular file (expected a ", what, ")");
+  }
+  if (st.st_size == 0) {
+    ::close(fd);
+    BTE_FAIL(ErrorKind::BadModel, path, ": is empty (0 bytes), not a ", what);
+  }
+  const size_t size = size_t(st.st_size);
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
+  const int err = errno;
+  ::close(fd);  // the mapping keeps the file alive
+  if (p == MAP_FAILED) {
+    BTE_FAIL(ErrorKind::BadModel, path, ": cannot map ", what, " (", size, " bytes): ",
+             std::strerror(err));
+  }
+  MappedFile m;
+  m.data_ = static_cast<const unsigned char*>(p);
+  m.size_ = size;
+  return m;
+}
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    if (data_) ::munmap(const_cast<unsigned char*>(data_), size_);
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<unsigned char*>(data_), size_);
+}
+
+}  // namespace bte

@@ -1,0 +1,45 @@
+// The canonical tensors of a .bte model: names and shapes implied by the
+// config (d = hidden, f = ffn, V = vocab, P = max_positions, C = num_labels):
+//
+//   embeddings.word [V,d]  embeddings.position [P,d]  embeddings.token_type [d]
+//   embeddings.ln.gamma [d]  embeddings.ln.beta [d]
+//   layers.{i}.attn.qkv.weight [3d,d]  (rows: query, key, value)   .qkv.bias [3d]
+//   layers.{i}.attn.out.weight [d,d]  .out.bias [d]  .attn.ln.gamma/beta [d]
+//   layers.{i}.ffn.up.weight [f,d]  .up.bias [f]  .ffn.down.weight [d,f]  .down.bias [d]
+//   layers.{i}.ffn.ln.gamma/beta [d]
+//   head.dense.weight [d,d]  head.dense.bias [d]  head.out.weight [C,d]  head.out.bias [C]
+//
+// Linear weights are PyTorch's [out, in]. The 2-D tensors (embedding tables
+// and linear weights) carry the model's dtype; every 1-D tensor is fp32.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weights/dtype.h"
+#include "weights/model_config.h"
+
+namespace bte {
+
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+};
+
+// Every tensor the config implies, in file order (embeddings, layers, head).
+std::vector<TensorSpec> expected_tensors(const ModelConfig& c, DType matrix_dtype);
+
+// "layers.3.attn.qkv.weight" from (3, "attn.qkv.weight").
+std::string layer_tensor(int layer, std::string_view suffix);
+
+// Product of the dims, or -1 when a dim is negative or the product (times
+// elem_size) would pass 2^62: callers turn -1 into a message.
+int64_t checked_bytes(const std::vector<int64_t>& shape, size_t elem_size);
+
+// "[768, 3072]"
+std::string shape_str(const std::vector<int64_t>& shape);
+
+}  // namespace bte
