@@ -118,3 +118,37 @@ std::string edit_header(const std::string& image, const std::function<void(nlohm
 }
 
 }  // namespace bte::test
+
+namespace bte::test {
+
+void write_safetensors(const std::string& path, const std::vector<StTensor>& tensors) {
+  nlohmann::json h = nlohmann::json::object();
+  h["__metadata__"] = {{"format", "pt"}};
+  std::string data;
+  for (const auto& t : tensors) {
+    h[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
+    data += t.bytes;
+  }
+  std::string js = h.dump();
+  js.resize((js.size() + 7) / 8 * 8, ' ');
+  const uint64_t n = js.size();
+  std::string out(reinterpret_cast<const char*>(&n), 8);
+  write_bytes(path, out + js + data);
+}
+
+std::vector<StTensor> read_safetensors(const std::string& path) {
+  const std::string img = read_file(path);
+  uint64_t n;
+  std::memcpy(&n, img.data(), 8);
+  const auto h = nlohmann::json::parse(img.substr(8, n));
+  std::vector<StTensor> out;
+  for (auto it = h.begin(); it != h.end(); ++it) {
+    if (it.key() == "__metadata__") continue;
+    const size_t b = it.value()["data_offsets"][0], e = it.value()["data_offsets"][1];
+    out.push_back({it.key(), it.value()["dtype"], it.value()["shape"].get<std::vector<int64_t>>(),
+                   img.substr(8 + n + b, e - b)});
+  }
+  return out;
+}
+
+}  // namespace bte::test

@@ -51,3 +51,17 @@ nlohmann::json header_of(const std::string& image);
 // (Commands, the bte binary, temp dirs for them: tests/test_util.h.)
 
 }  // namespace bte::test
+
+namespace bte::test {
+
+// A safetensors file written from scratch (the documented layout), for tests.
+struct StTensor {
+  std::string name, dtype;  // "F32", ...
+  std::vector<int64_t> shape;
+  std::string bytes;
+};
+void write_safetensors(const std::string& path, const std::vector<StTensor>& tensors);
+// And read back with plain nlohmann parsing (independent of weights/safetensors.cpp).
+std::vector<StTensor> read_safetensors(const std::string& path);
+
+}  // namespace bte::test

@@ -72,7 +72,9 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
                 end, "] lie outside the ", data_size,
                 "-byte data section: the file is truncated or corrupt");
     const int64_t need = checked_bytes(t.shape, t.elem_size);
-    BTE_REQUIRE(need >= 0 && uint64_t(need) == end - b, kBad, path, ": ", p, ": data_offsets [",
+    BTE_REQUIRE(need >= 0, kBad, path, ": ", p, ": ", t.dtype, " ", shape_str(t.shape),
+                " overflows any possible size");
+    BTE_REQUIRE(uint64_t(need) == end - b, kBad, path, ": ", p, ": data_offsets [",
                 b, ", ", end, "] hold ", end - b, " bytes but ", t.dtype, " ",
                 shape_str(t.shape), " takes ", need);
     t.data = data + b;
