@@ -176,3 +176,46 @@ TEST_CASE("weights: file layout is as documented", "[weights][format]") {
   CHECK_THROWS_WITH(BteFile::open(dir / "partial.bte"), Catch::Contains("cannot open"));
   CHECK_THROWS_WITH(BteFile::open(dir / "partial.bte.partial"), Catch::Contains("cannot open"));
 }
+
+// Hidden (run with "[.weights-bench]"): writes an XLM-R large-sized fp32 file
+// (2.2 GB, zeros) and times open() with and without checksum verification.
+TEST_CASE("weights bench: open XLM-R large with checksums", "[.weights-bench]") {
+  TempDir dir;
+  ModelConfig c;  // XLM-R large
+  c.layers = 24, c.hidden = 1024, c.heads = 16, c.ffn = 4096;
+  c.num_labels = 0, c.architecture = kArchEncoder;
+  BteHeader h;
+  h.config = c;
+  fill_standard_meta(h);
+  for (const auto& s : expected_tensors(c, DType::F32)) {
+    BteEntry e;
+    e.name = s.name, e.dtype = s.dtype, e.shape = s.shape;
+    h.tensors.push_back(e);
+  }
+  h.tokenizer_blob.bytes = 8;
+  const std::string path = dir / "large.bte";
+  {
+    BteWriter w(path, h);
+    std::vector<char> zeros(size_t(4) << 20, 0);
+    for (const auto& e : w.header().tensors) {
+      w.begin_tensor(e.name);
+      for (uint64_t left = e.bytes; left > 0;) {
+        const size_t n = std::min<uint64_t>(left, zeros.size());
+        w.append(zeros.data(), n);
+        left -= n;
+      }
+      w.end_tensor();
+    }
+    w.write_tokenizer("12345678");
+    w.finish();
+  }
+  for (bool verify : {false, true, true}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    BteOpenOptions o;
+    o.verify_checksums = verify;
+    const BteFile f = BteFile::open(path, o);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("open %.2f GB, verify=%d: %.3f s\n", f.file_size() / 1e9, int(verify), s);
+    CHECK(s < (verify ? 2.0 : 0.1));
+  }
+}
