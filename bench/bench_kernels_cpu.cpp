@@ -1,6 +1,7 @@
 // CPU kernel microbenchmarks: cpu::Linear (oneDNN matmul, packed weights)
 // on the XLM-R base and large GEMM shapes, against oneDNN's plain sgemm as a
-// baseline (what a framework calling BLAS gets), and the LayerNorm / embedding+LayerNorm kernels per variant.
+// baseline (what a framework calling BLAS gets), and the LayerNorm and
+// embedding+LayerNorm kernels per variant.
 //
 //   ./build/bench/bench_kernels_cpu                          # all (~1 min)
 //   ./build/bench/bench_kernels_cpu --benchmark_filter=Linear/base

@@ -6,15 +6,18 @@
 // and every per-M primitive reads the same packed copy.
 //
 // Primitives per M: one primitive per exact (M, threads), created on first
-// use and kept in a per-Linear LRU cache. Why not the alternatives (measured
-// on Zen4, oneDNN 2.6.3, 2 threads; numbers in the kernels report / bench):
+// use and kept in a per-Linear LRU cache. Measured on Zen4 (oneDNN 2.6.3,
+// 2 threads, XLM-R base shapes, M = 10 … 16384):
+//  - exact M, brgemm on packed weights: 212–230 GFLOP/s (≈97% of peak);
 //  - runtime M (DNNL_RUNTIME_DIM_VAL): brgemm refuses it in 2.6 and oneDNN
-//    falls back to gemm:jit on plain weights, 10–25% slower at small M;
+//    falls back to gemm:jit on plain weights: 174–187 GFLOP/s at M ≤ 200
+//    (−13…−24%), parity only from M ≈ 4096;
 //  - bucketing M needs padded copies of x and y (≈9% extra traffic at
 //    K = N = 768) or a second tail GEMM that re-streams the weights.
-// A new M costs one JIT of ≈0.1–0.4 ms per distinct (N, K, epilogue) — the
-// layers of a model that share a shape hit oneDNN's own primitive cache
-// (≈10 µs) — and a cached M costs a hash lookup.
+// The price of exact M: the first call with a new M JITs ≈0.3–1.3 ms per
+// distinct (N, K, epilogue) and keeps ≈200 KB; other Linears of that shape
+// (the other layers) hit oneDNN's own primitive cache at no measurable
+// cost; a cached M costs a hash lookup (≈1.5 µs a call in all).
 //
 // Concurrency: primitives are executed from many threads at once; each call
 // brings its own stream and its own scratchpad (user scratchpad mode, a
@@ -68,6 +71,13 @@ void* thread_scratch(size_t bytes) {
     }
   }
   return buf.p;
+}
+
+// oneDNN reports failures as dnnl::error; the rest of bte speaks bte::Error.
+[[noreturn]] void fail(const dnnl::error& e, const char* during, int N, int K, int64_t M) {
+  const auto kind = e.status == dnnl_out_of_memory ? ErrorKind::OutOfMemory : ErrorKind::Internal;
+  BTE_FAIL(kind, "cpu::Linear (N=", N, ", K=", K, M >= 0 ? ", M=" : "", M >= 0 ? std::to_string(M) : "",
+           "): oneDNN failed ", during, ": ", e.what());
 }
 
 // impl_name() hands out C strings that must outlive cache evictions.
@@ -129,6 +139,8 @@ struct Linear::Impl {
     return p;
   }
 
+  void init(const float* W, const float* bias);
+
   std::shared_ptr<const Prim> get(int64_t M, int threads) const {
     const Key key{M, threads};
     {
@@ -141,7 +153,12 @@ struct Linear::Impl {
     // Created outside the lock: a JIT takes ~0.3 ms and other threads'
     // cached shapes must not wait for it. Two threads may race to create
     // the same key; the second insert is dropped.
-    auto p = create(M);
+    std::shared_ptr<const Prim> p;
+    try {
+      p = create(M);
+    } catch (const dnnl::error& e) {
+      fail(e, "creating the matmul primitive", N, K, M);
+    }
     std::lock_guard<std::mutex> lock(mu);
     if (auto it = index.find(key); it != index.end()) return it->second->second;
     lru.emplace_front(key, p);
@@ -157,9 +174,16 @@ struct Linear::Impl {
 Linear::Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue)
     : impl_(std::make_unique<Impl>()) {
   BTE_CHECK(W != nullptr && N > 0 && K > 0, "Linear needs weights and N, K > 0 (N=", N, ", K=", K, ")");
-  Impl& I = *impl_;
-  I.N = N, I.K = K, I.epilogue = epilogue;
+  impl_->N = N, impl_->K = K, impl_->epilogue = epilogue;
 
+  try {
+    impl_->init(W, bias);
+  } catch (const dnnl::error& e) {
+    fail(e, "preparing the weights", N, K, -1);
+  }
+}
+
+void Linear::Impl::init(const float* W, const float* bias) {
   dnnl::post_ops po;
   switch (epilogue) {
     case Epilogue::None: break;
@@ -167,22 +191,22 @@ Linear::Linear(const float* W, const float* bias, int N, int K, Epilogue epilogu
     case Epilogue::Tanh: po.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f); break;
     case Epilogue::AddToOutput: po.append_sum(1.f); break;
   }
-  I.attr.set_post_ops(po);
-  I.attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  attr.set_post_ops(po);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
 
   dnnl::stream s(cpu_engine());
   if (bias) {
-    I.b_md = memory::desc({1, N}, dt::f32, tag::ab);
-    I.b_mem = memory(I.b_md, cpu_engine());
-    std::memcpy(I.b_mem.get_data_handle(), bias, sizeof(float) * N);
+    b_md = memory::desc({1, N}, dt::f32, tag::ab);
+    b_mem = memory(b_md, cpu_engine());
+    std::memcpy(b_mem.get_data_handle(), bias, sizeof(float) * N);
   }
   // Let oneDNN pick the weights layout on a mid-sized M, then pin it.
-  const auto probe = I.make_pd(128, memory::desc({K, N}, dt::f32, tag::any));
-  I.w_md = probe.weights_desc();
-  I.w_mem = memory(I.w_md, cpu_engine());
+  const auto probe = make_pd(128, memory::desc({K, N}, dt::f32, tag::any));
+  w_md = probe.weights_desc();
+  w_mem = memory(w_md, cpu_engine());
   // W is [N, K] row-major = the [K, N] matrix in format ba.
   memory w_user({{K, N}, dt::f32, tag::ba}, cpu_engine(), const_cast<float*>(W));
-  dnnl::reorder(w_user, I.w_mem).execute(s, w_user, I.w_mem);
+  dnnl::reorder(w_user, w_mem).execute(s, w_user, w_mem);
   s.wait();
 }
 
@@ -210,9 +234,13 @@ void Linear::forward(const float* x, int64_t M, float* y) const {
   if (I.b_mem) args.emplace(DNNL_ARG_BIAS, I.b_mem);
   if (const size_t bytes = p->scratch_md.get_size(); bytes > 0)
     args.emplace(DNNL_ARG_SCRATCHPAD, memory(p->scratch_md, eng, thread_scratch(bytes)));
-  dnnl::stream s(eng);
-  p->prim.execute(s, args);
-  s.wait();
+  try {
+    dnnl::stream s(eng);
+    p->prim.execute(s, args);
+    s.wait();
+  } catch (const dnnl::error& e) {
+    fail(e, "running the matmul", I.N, I.K, M);
+  }
 }
 
 const char* Linear::impl_name(int64_t M) const {
