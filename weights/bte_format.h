@@ -10,11 +10,15 @@
 //                the file ends with the last item.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace bte {
+
+// The readers and the writer copy integers and tensors as they lie in memory.
+static_assert(std::endian::native == std::endian::little, "bte files are little-endian");
 
 inline constexpr char kBteMagic[8] = {'B', 'T', 'E', 'M', 'O', 'D', 'E', 'L'};
 inline constexpr uint32_t kBteFormatVersion = 1;

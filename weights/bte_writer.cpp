@@ -52,7 +52,12 @@ BteWriter::BteWriter(const std::string& path, BteHeader header)
     for (auto& e : h.tensors) e.offset = off, off = align_up(off + e.bytes, kBteAlignment);
     h.tokenizer_blob.offset = off;
     file_size_ = off + h.tokenizer_blob.bytes;
-    const uint64_t json_len = header_to_json(h).dump().size();
+    uint64_t json_len = 0;
+    try {
+      json_len = header_to_json(h).dump().size();
+    } catch (const nlohmann::json::exception& e) {  // e.g. a label that is not UTF-8
+      BTE_FAIL(ErrorKind::BadInput, path, ": cannot write the header: ", e.what());
+    }
     const uint64_t need = align_up(kBtePreambleBytes + json_len, kBteAlignment);
     if (need <= data_start) break;
     data_start = need;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "weights/bte_format.h"  // the little-endian assertion
+
 namespace bte {
 
 namespace {
