@@ -24,8 +24,6 @@
 // thread-local buffer), so nothing is shared but the immutable primitive.
 #include "kernels/cpu/linear.h"
 
-#include <omp.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <dnnl.hpp>
