@@ -7,6 +7,9 @@ namespace bte::cli {
 // argv[0] is "bte", argv[1] the subcommand; options start at argv[2].
 int cmd_tokenize(int argc, char** argv);
 int cmd_tutorial(int argc, char** argv);
+int cmd_classify(int argc, char** argv);
+int cmd_embed(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
 int cmd_convert(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 

@@ -1,0 +1,249 @@
+// The C boundary: bte::Error and every other exception become a status code
+// and a thread-local message here; nothing crosses into C.
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "base/check.h"
+#include "bte/bte.h"
+#include "engine/batch_planner.h"
+#include "engine/engine.h"
+
+struct bte_model {
+  std::unique_ptr<bte::Engine> engine;
+  bte::Mode mode;
+  bte::Truncation truncation;
+  int64_t max_batch_tokens;
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+bte_status fail(bte_status s, const std::string& message) {
+  g_last_error = message;
+  return s;
+}
+
+bte_status from_error(const bte::Error& e) {
+  switch (e.kind()) {
+    case bte::ErrorKind::BadInput: return fail(BTE_ERROR_BAD_INPUT, e.what());
+    case bte::ErrorKind::BadModel: return fail(BTE_ERROR_BAD_MODEL, e.what());
+    case bte::ErrorKind::Device: return fail(BTE_ERROR_DEVICE, e.what());
+    case bte::ErrorKind::OutOfMemory: return fail(BTE_ERROR_OUT_OF_MEMORY, e.what());
+    case bte::ErrorKind::Internal: break;
+  }
+  return fail(BTE_ERROR_INTERNAL, e.what());
+}
+
+// Runs f, turning whatever it throws into a status.
+template <typename F>
+bte_status guarded(F&& f) {
+  try {
+    g_last_error.clear();
+    return f();
+  } catch (const bte::Error& e) {
+    return from_error(e);
+  } catch (const std::bad_alloc&) {
+    return fail(BTE_ERROR_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(BTE_ERROR_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail(BTE_ERROR_INTERNAL, "internal error: unknown exception");
+  }
+}
+
+bte_status check_texts(const bte_model* m, const char* const* texts, size_t n) {
+  if (!m) return fail(BTE_ERROR_INVALID_ARGUMENT, "model is NULL");
+  if (n == 0) return fail(BTE_ERROR_INVALID_ARGUMENT, "no texts (n == 0)");
+  if (!texts) return fail(BTE_ERROR_INVALID_ARGUMENT, "texts is NULL");
+  for (size_t i = 0; i < n; ++i)
+    if (!texts[i]) return fail(BTE_ERROR_INVALID_ARGUMENT, "texts[" + std::to_string(i) + "] is NULL");
+  return BTE_OK;
+}
+
+bte::PackedBatch encode(const bte_model* m, const char* const* texts, size_t n) {
+  return m->engine->encode(std::vector<std::string>(texts, texts + n), m->truncation);
+}
+
+// Runs the encoded texts in length-sorted batches; emit(text index, outputs, row, batch).
+template <typename Emit>
+void run_texts(bte_model* m, const bte::PackedBatch& packed, const bte::RunRequest& req, Emit&& emit) {
+  const size_t n = size_t(packed.n_seqs());
+  std::vector<int> lengths(n);
+  for (size_t i = 0; i < n; ++i) lengths[i] = packed.cu_seqlens[i + 1] - packed.cu_seqlens[i];
+  bte::BatchLimits limits;
+  limits.max_batch = 256;
+  limits.max_tokens = m->max_batch_tokens;
+  limits.padded = m->mode != bte::Mode::Packed;
+  for (const auto& batch : bte::plan_batches(lengths, limits)) {
+    std::vector<std::vector<int32_t>> seqs;
+    for (int i : batch)
+      seqs.emplace_back(packed.ids.begin() + packed.cu_seqlens[i],
+                        packed.ids.begin() + packed.cu_seqlens[i + 1]);
+    const bte::PackedBatch b = bte::PackedBatch::from_ids(seqs, m->engine->config().pad_id);
+    const bte::RunOutputs out = m->engine->run(b, m->mode, req);
+    for (size_t r = 0; r < batch.size(); ++r) emit(batch[r], out, int(r), b);
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* bte_version(void) { return "0.1.0"; }
+
+const char* bte_status_string(bte_status s) {
+  switch (s) {
+    case BTE_OK: return "ok";
+    case BTE_ERROR_INVALID_ARGUMENT: return "invalid argument";
+    case BTE_ERROR_BAD_INPUT: return "bad input";
+    case BTE_ERROR_CAPACITY: return "output buffer too small";
+    case BTE_ERROR_BAD_MODEL: return "bad model";
+    case BTE_ERROR_DEVICE: return "device error";
+    case BTE_ERROR_OUT_OF_MEMORY: return "out of memory";
+    case BTE_ERROR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}
+
+const char* bte_last_error(void) { return g_last_error.c_str(); }
+
+bte_model_options bte_model_default_options(void) {
+  bte_model_options o;
+  o.device = BTE_DEVICE_CPU;
+  o.threads = 0;
+  o.dtype = BTE_DTYPE_FP32;
+  o.mode = BTE_MODE_PACKED;
+  o.truncate = 1;
+  o.max_batch_tokens = 0;
+  return o;
+}
+
+bte_status bte_model_load(const char* path, const bte_model_options* options, bte_model** model) {
+  return guarded([&]() -> bte_status {
+    if (!model) return fail(BTE_ERROR_INVALID_ARGUMENT, "model (the output pointer) is NULL");
+    *model = nullptr;
+    if (!path) return fail(BTE_ERROR_INVALID_ARGUMENT, "path is NULL");
+    const bte_model_options o = options ? *options : bte_model_default_options();
+    if (o.device != BTE_DEVICE_CPU && o.device != BTE_DEVICE_CUDA)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown device " + std::to_string(int(o.device)));
+    if (o.mode != BTE_MODE_PACKED && o.mode != BTE_MODE_FUSED && o.mode != BTE_MODE_REFERENCE)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown mode " + std::to_string(int(o.mode)));
+    if (o.dtype != BTE_DTYPE_FP32 && o.dtype != BTE_DTYPE_BF16 && o.dtype != BTE_DTYPE_FP16)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown dtype " + std::to_string(int(o.dtype)));
+    if (o.dtype != BTE_DTYPE_FP32 && o.device == BTE_DEVICE_CPU)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "only fp32 is supported on the CPU");
+    if (o.threads < 0 || o.max_batch_tokens < 0)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "threads and max_batch_tokens must be >= 0");
+    bte::EngineOptions eo;
+    eo.device = o.device == BTE_DEVICE_CUDA ? bte::Device::Cuda : bte::Device::Cpu;
+    eo.threads = o.threads;
+    auto m = std::make_unique<bte_model>();
+    m->engine = bte::Engine::load(path, eo);
+    m->mode = o.mode == BTE_MODE_PACKED  ? bte::Mode::Packed
+              : o.mode == BTE_MODE_FUSED ? bte::Mode::Fused
+                                         : bte::Mode::Reference;
+    m->truncation = o.truncate ? bte::Truncation::Truncate : bte::Truncation::Refuse;
+    m->max_batch_tokens = o.max_batch_tokens > 0 ? o.max_batch_tokens : 16384;
+    *model = m.release();
+    return BTE_OK;
+  });
+}
+
+void bte_model_free(bte_model* model) { delete model; }
+
+int bte_model_hidden_size(const bte_model* m) { return m ? m->engine->config().hidden : -1; }
+int bte_model_num_labels(const bte_model* m) { return m ? m->engine->config().num_labels : -1; }
+const char* bte_model_label(const bte_model* m, int i) {
+  if (!m || i < 0 || i >= int(m->engine->config().labels.size())) return nullptr;
+  return m->engine->config().labels[i].c_str();
+}
+int bte_model_max_tokens(const bte_model* m) { return m ? m->engine->config().max_tokens() : -1; }
+
+bte_status bte_embed(bte_model* m, const char* const* texts, size_t n, bte_pooling pooling,
+                     int normalize, float* out, size_t capacity) {
+  return guarded([&]() -> bte_status {
+    if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
+    if (pooling != BTE_POOLING_CLS && pooling != BTE_POOLING_MEAN)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown pooling " + std::to_string(int(pooling)));
+    if (!out) return fail(BTE_ERROR_INVALID_ARGUMENT, "out is NULL");
+    const size_t d = size_t(m->engine->config().hidden);
+    if (capacity < n * d)
+      return fail(BTE_ERROR_CAPACITY, "out holds " + std::to_string(capacity) + " floats; " +
+                                          std::to_string(n) + " embeddings need " + std::to_string(n * d));
+    bte::RunRequest req;
+    req.outputs.cls = pooling == BTE_POOLING_CLS;
+    req.outputs.mean = pooling == BTE_POOLING_MEAN;
+    req.outputs.normalize = normalize != 0;
+    std::vector<float> result(n * d);  // written to out only on success
+    run_texts(m, encode(m, texts, n), req, [&](int i, const bte::RunOutputs& o, int row, const bte::PackedBatch&) {
+      const auto& src = req.outputs.cls ? o.cls : o.mean;
+      std::memcpy(&result[size_t(i) * d], src.data() + size_t(row) * d, sizeof(float) * d);
+    });
+    std::memcpy(out, result.data(), sizeof(float) * result.size());
+    return BTE_OK;
+  });
+}
+
+bte_status bte_classify(bte_model* m, const char* const* texts, size_t n, float* probs,
+                        size_t capacity) {
+  return guarded([&]() -> bte_status {
+    if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
+    if (!probs) return fail(BTE_ERROR_INVALID_ARGUMENT, "probs is NULL");
+    const size_t C = size_t(m->engine->config().num_labels);
+    if (C == 0)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "this model has no classification head (a bare encoder)");
+    if (capacity < n * C)
+      return fail(BTE_ERROR_CAPACITY, "probs holds " + std::to_string(capacity) + " floats; " +
+                                          std::to_string(n) + " texts need " + std::to_string(n * C));
+    bte::RunRequest req;
+    req.outputs.logits = true;
+    std::vector<float> result(n * C);
+    run_texts(m, encode(m, texts, n), req, [&](int i, const bte::RunOutputs& o, int row, const bte::PackedBatch&) {
+      std::memcpy(&result[size_t(i) * C], o.probs.data() + size_t(row) * C, sizeof(float) * C);
+    });
+    std::memcpy(probs, result.data(), sizeof(float) * result.size());
+    return BTE_OK;
+  });
+}
+
+bte_status bte_count_tokens(bte_model* m, const char* const* texts, size_t n, size_t* total) {
+  return guarded([&]() -> bte_status {
+    if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
+    if (!total) return fail(BTE_ERROR_INVALID_ARGUMENT, "total_tokens is NULL");
+    const bte::PackedBatch b = encode(m, texts, n);
+    *total = size_t(b.total_tokens());
+    return BTE_OK;
+  });
+}
+
+bte_status bte_embed_tokens(bte_model* m, const char* const* texts, size_t n, float* out,
+                            size_t capacity, size_t* offsets) {
+  return guarded([&]() -> bte_status {
+    if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
+    if (!out || !offsets) return fail(BTE_ERROR_INVALID_ARGUMENT, "out or offsets is NULL");
+    const size_t d = size_t(m->engine->config().hidden);
+    const bte::PackedBatch all = encode(m, texts, n);
+    const size_t need = size_t(all.total_tokens()) * d;
+    if (capacity < need)
+      return fail(BTE_ERROR_CAPACITY, "out holds " + std::to_string(capacity) + " floats; " +
+                                          std::to_string(all.total_tokens()) + " tokens need " +
+                                          std::to_string(need));
+    bte::RunRequest req;
+    req.hidden_states = true;
+    std::vector<float> result(need);
+    run_texts(m, all, req, [&](int i, const bte::RunOutputs& o, int row, const bte::PackedBatch& b) {
+      const size_t len = size_t(b.cu_seqlens[row + 1] - b.cu_seqlens[row]);
+      std::memcpy(&result[size_t(all.cu_seqlens[i]) * d], o.hidden_states.data() + size_t(b.cu_seqlens[row]) * d,
+                  sizeof(float) * len * d);
+    });
+    std::memcpy(out, result.data(), sizeof(float) * need);
+    for (size_t i = 0; i <= n; ++i) offsets[i] = size_t(all.cu_seqlens[i]);
+    return BTE_OK;
+  });
+}
+
+}  // extern "C"

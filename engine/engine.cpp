@@ -1,0 +1,139 @@
+#include "engine/engine.h"
+
+#include "base/check.h"
+#include "engine/host_backends.h"
+#include "kernels/cuda/cuda_runtime_info.h"
+#include "weights/bte_file.h"
+
+namespace bte {
+
+const char* mode_name(Mode m) {
+  switch (m) {
+    case Mode::Reference: return "reference";
+    case Mode::Fused: return "fused";
+    case Mode::Packed: return "packed";
+  }
+  return "?";
+}
+
+Mode parse_mode(std::string_view n) {
+  if (n == "reference") return Mode::Reference;
+  if (n == "fused") return Mode::Fused;
+  if (n == "packed") return Mode::Packed;
+  BTE_FAIL(ErrorKind::BadInput, "unknown mode '", n, "' (expected reference, fused or packed)");
+}
+
+const char* device_name(Device d) { return d == Device::Cpu ? "cpu" : "cuda"; }
+
+Device parse_device(std::string_view n) {
+  if (n == "cpu") return Device::Cpu;
+  if (n == "cuda" || n == "gpu") return Device::Cuda;
+  BTE_FAIL(ErrorKind::BadInput, "unknown device '", n, "' (expected cpu or cuda)");
+}
+
+namespace {
+
+void check_device(const EngineOptions& o) {
+  if (o.device != Device::Cuda) return;
+  BTE_REQUIRE(cuda::built_with_cuda(), ErrorKind::Device,
+              "--device cuda: this bte was built without CUDA (nvcc was not found at build time)");
+  BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "--device cuda: ",
+              cuda::device_summary());
+  BTE_FAIL(ErrorKind::Device, "--device cuda: the CUDA engine is not available in this build yet");
+}
+
+}  // namespace
+
+Engine::Engine(ModelWeights weights, std::unique_ptr<Tokenizer> tokenizer,
+               const EngineOptions& options)
+    : weights_(std::move(weights)), tokenizer_(std::move(tokenizer)), options_(options) {}
+
+Engine::~Engine() = default;
+
+std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOptions& options) {
+  check_device(options);
+  auto file = std::make_shared<const BteFile>(BteFile::open(path));
+  auto tok = std::make_unique<Tokenizer>(Tokenizer::from_bytes(file->tokenizer_model(), path));
+  BTE_REQUIRE(tok->vocab_size() <= file->config().vocab, ErrorKind::BadModel, path,
+              ": the embedded tokenizer has ", tok->vocab_size(),
+              " ids but the model's vocabulary is ", file->config().vocab);
+  std::unique_ptr<Engine> e(new Engine(ModelWeights::from_file(file), std::move(tok), options));
+  e->file_ = std::move(file);
+  return e;
+}
+
+std::unique_ptr<Engine> Engine::from_weights(ModelWeights weights,
+                                             std::unique_ptr<Tokenizer> tokenizer,
+                                             const EngineOptions& options) {
+  check_device(options);
+  return std::unique_ptr<Engine>(new Engine(std::move(weights), std::move(tokenizer), options));
+}
+
+const Tokenizer& Engine::tokenizer() const {
+  BTE_CHECK(tokenizer_, "this engine has no tokenizer");
+  return *tokenizer_;
+}
+
+PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation truncation,
+                           std::vector<int>* truncated) const {
+  const int max_tokens = config().max_tokens();
+  std::vector<std::vector<int32_t>> seqs;
+  seqs.reserve(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    Encoding e;
+    try {
+      e = tokenizer().encode(texts[i], max_tokens);
+    } catch (const Error& err) {
+      BTE_FAIL(err.kind(), "text ", i, ": ", err.what());
+    }
+    if (e.truncated()) {
+      BTE_REQUIRE(truncation == Truncation::Truncate, ErrorKind::BadInput, "text ", i, " has ",
+                  e.full_length, " tokens; the model takes at most ", max_tokens);
+      if (truncated) truncated->push_back(int(i));
+    }
+    seqs.push_back(std::move(e.ids));
+  }
+  return PackedBatch::from_ids(seqs, config().pad_id, max_tokens);
+}
+
+Backend& Engine::backend(Mode mode) {
+  // caller holds mu_
+  if (mode == Mode::Reference) {
+    if (!reference_) reference_ = make_reference_backend(weights_, options_.threads);
+    return *reference_;
+  }
+  if (!fast_) fast_ = make_cpu_backend(weights_, options_.threads);
+  return *fast_;
+}
+
+std::string Engine::describe(Mode mode) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::string(mode_name(mode)) + " on " + device_name(options_.device) + ": " +
+         backend(mode).describe() + (mode == Mode::Packed ? ", packed rows (no padding)"
+                                                          : ", padded rows");
+}
+
+RunOutputs Engine::run(const PackedBatch& batch, Mode mode, const RunRequest& request) {
+  std::unique_ptr<Runner> runner;
+  Backend* b;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    b = &backend(mode);
+    for (auto it = idle_runners_.begin(); it != idle_runners_.end(); ++it) {
+      if (it->first == b) {
+        runner = std::move(it->second);
+        idle_runners_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!runner) runner = std::make_unique<Runner>(*b, config());
+  RunRequest req = request;
+  req.padded = mode != Mode::Packed;
+  RunOutputs out = runner->run(batch, req);
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_runners_.emplace_back(b, std::move(runner));
+  return out;
+}
+
+}  // namespace bte

@@ -1,0 +1,94 @@
+// The engine's C++ face: a loaded model, its tokenizer, and one call that
+// runs a batch in one of the tutorial's three modes.
+//
+//   auto engine = bte::Engine::load("model.bte", {});
+//   bte::PackedBatch b = engine->encode({"Hello world", "How are you!"});
+//   bte::RunRequest req;
+//   req.outputs.logits = true;
+//   bte::RunOutputs out = engine->run(b, bte::Mode::Packed, req);
+//
+// run() is thread-safe: concurrent calls run in parallel, each on its own
+// workspace from a pool.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/model_weights.h"
+#include "engine/packed_batch.h"
+#include "engine/profiler.h"
+#include "engine/runner.h"
+#include "tokenizer/tokenizer.h"
+
+namespace bte {
+
+class BteFile;
+
+// The Better Transformer tutorial's three ways to run the encoder.
+enum class Mode {
+  Reference,  // padded, unfused, plain loops: the slow path
+  Fused,      // padded, fused kernels: the fast path (native MHA)
+  Packed,     // packed variable-length rows, fused kernels: fast path + sparsity
+};
+const char* mode_name(Mode m);
+Mode parse_mode(std::string_view name);  // throws Error(BadInput)
+
+enum class Device { Cpu, Cuda };
+const char* device_name(Device d);
+Device parse_device(std::string_view name);
+
+struct EngineOptions {
+  Device device = Device::Cpu;
+  int threads = 0;  // CPU threads; 0 = all cores
+};
+
+// What to do with a text longer than the model takes.
+enum class Truncation { Truncate, Refuse };
+
+class Engine {
+ public:
+  // Maps and validates a .bte file. Throws Error(BadModel) or Error(Device).
+  static std::unique_ptr<Engine> load(const std::string& path, const EngineOptions& options);
+  // From weights in memory (benchmarks: a random model of a named size).
+  static std::unique_ptr<Engine> from_weights(ModelWeights weights,
+                                              std::unique_ptr<Tokenizer> tokenizer,
+                                              const EngineOptions& options);
+  ~Engine();
+
+  const ModelConfig& config() const { return weights_.config; }
+  const ModelWeights& weights() const { return weights_; }
+  const Tokenizer& tokenizer() const;
+  const EngineOptions& options() const { return options_; }
+
+  // Texts -> a packed batch with the model's maximum length. Over-long texts
+  // are truncated (their indices appended to *truncated when given) or, with
+  // Truncation::Refuse, refused with Error(BadInput) naming the text.
+  PackedBatch encode(const std::vector<std::string>& texts,
+                     Truncation truncation = Truncation::Truncate,
+                     std::vector<int>* truncated = nullptr) const;
+
+  RunOutputs run(const PackedBatch& batch, Mode mode, const RunRequest& request);
+
+  // Which path a mode runs: backend, kernels, ISA, threads. Never a silent fallback.
+  std::string describe(Mode mode);
+
+ private:
+  Engine(ModelWeights weights, std::unique_ptr<Tokenizer> tokenizer, const EngineOptions& options);
+  Backend& backend(Mode mode);
+
+  ModelWeights weights_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  EngineOptions options_;
+  std::shared_ptr<const BteFile> file_;
+
+  std::mutex mu_;  // guards the backends' creation and the runner pools
+  std::unique_ptr<Backend> reference_, fast_;
+  std::vector<std::pair<Backend*, std::unique_ptr<Runner>>> idle_runners_;
+};
+
+}  // namespace bte

@@ -1,0 +1,44 @@
+#include "engine/graph.h"
+
+#include "base/check.h"
+
+namespace bte {
+
+const char* op_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::Embed: return "embed+ln";
+    case OpKind::QkvProjection: return "qkv_projection";
+    case OpKind::Attention: return "attention";
+    case OpKind::OutProjectionResidualLN: return "out_proj+residual+ln";
+    case OpKind::FfnUpGelu: return "ffn_up+gelu";
+    case OpKind::FfnDownResidualLN: return "ffn_down+residual+ln";
+    case OpKind::PoolCls: return "pool_cls";
+    case OpKind::PoolMean: return "pool_mean";
+    case OpKind::L2Normalize: return "l2_normalize";
+    case OpKind::ClassifierHead: return "classifier_head";
+  }
+  return "?";
+}
+
+std::vector<Op> build_graph(const ModelConfig& c, const GraphOutputs& out) {
+  BTE_REQUIRE(!out.logits || c.has_head(), ErrorKind::BadInput,
+              "this model has no classification head (a bare encoder): use embeddings, or convert "
+              "with --num-labels");
+  std::vector<Op> g;
+  g.push_back({OpKind::Embed});
+  for (int i = 0; i < c.layers; ++i) {
+    g.push_back({OpKind::QkvProjection, i});
+    g.push_back({OpKind::Attention, i});
+    g.push_back({OpKind::OutProjectionResidualLN, i});
+    g.push_back({OpKind::FfnUpGelu, i});
+    g.push_back({OpKind::FfnDownResidualLN, i});
+  }
+  if (out.cls || out.logits) g.push_back({OpKind::PoolCls});
+  if (out.mean) g.push_back({OpKind::PoolMean});
+  if (out.logits) g.push_back({OpKind::ClassifierHead});
+  // Last: the head reads the raw CLS row.
+  if (out.normalize && (out.cls || out.mean)) g.push_back({OpKind::L2Normalize});
+  return g;
+}
+
+}  // namespace bte

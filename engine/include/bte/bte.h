@@ -1,0 +1,107 @@
+/* bte.h: embeddings and classification with bte, from C (C99) or C++.
+ *
+ *   bte_model_options opt = bte_model_default_options();
+ *   opt.threads = 4;
+ *   bte_model* model = NULL;
+ *   if (bte_model_load("model.bte", &opt, &model) != BTE_OK) {
+ *     fprintf(stderr, "%s\n", bte_last_error());
+ *     return 1;
+ *   }
+ *   const char* texts[] = {"Hello world", "How are you!"};
+ *   int d = bte_model_hidden_size(model);
+ *   float* emb = malloc(sizeof(float) * 2 * d);
+ *   bte_embed(model, texts, 2, BTE_POOLING_MEAN, 1, emb, 2 * (size_t)d);
+ *   ...
+ *   free(emb);
+ *   bte_model_free(model);
+ *
+ * Threads: every function taking a model may be called from many threads at
+ * once on the same model; the calls run in parallel (each on its own
+ * workspace), not one after another. bte_model_free must not race with them.
+ *
+ * Errors: every function returns a status; on failure, bte_last_error()
+ * gives a message for the calling thread. Nothing here aborts, exits or
+ * throws. Outputs are written only when the call succeeds.
+ */
+#ifndef BTE_BTE_H
+#define BTE_BTE_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define BTE_API __attribute__((visibility("default")))
+#else
+#define BTE_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bte_status {
+  BTE_OK = 0,
+  BTE_ERROR_INVALID_ARGUMENT = 1, /* a NULL pointer, an unknown enum value, zero texts */
+  BTE_ERROR_BAD_INPUT = 2,        /* a text: invalid UTF-8, or too long with truncation off */
+  BTE_ERROR_CAPACITY = 3,         /* the output buffer is smaller than the result */
+  BTE_ERROR_BAD_MODEL = 4,        /* missing, corrupt or unsupported model file */
+  BTE_ERROR_DEVICE = 5,           /* no GPU, or a CUDA failure */
+  BTE_ERROR_OUT_OF_MEMORY = 6,
+  BTE_ERROR_INTERNAL = 7          /* a bug in bte; the message says where */
+} bte_status;
+
+typedef enum bte_device { BTE_DEVICE_CPU = 0, BTE_DEVICE_CUDA = 1 } bte_device;
+/* The Better Transformer tutorial's three modes; packed is the fastest. */
+typedef enum bte_mode { BTE_MODE_PACKED = 0, BTE_MODE_FUSED = 1, BTE_MODE_REFERENCE = 2 } bte_mode;
+typedef enum bte_pooling { BTE_POOLING_CLS = 0, BTE_POOLING_MEAN = 1 } bte_pooling;
+typedef enum bte_dtype { BTE_DTYPE_FP32 = 0, BTE_DTYPE_BF16 = 1, BTE_DTYPE_FP16 = 2 } bte_dtype;
+
+typedef struct bte_model_options {
+  bte_device device;    /* default BTE_DEVICE_CPU */
+  int threads;          /* CPU threads; 0 = all cores (default) */
+  bte_dtype dtype;      /* default BTE_DTYPE_FP32 (the only one on CPU) */
+  bte_mode mode;        /* default BTE_MODE_PACKED */
+  int truncate;         /* 1: texts over the model's maximum are truncated (default); 0: refused */
+  int max_batch_tokens; /* token rows per internal batch; 0 = 16384 (default) */
+} bte_model_options;
+
+typedef struct bte_model bte_model; /* opaque */
+
+BTE_API const char* bte_version(void);
+BTE_API const char* bte_status_string(bte_status status);
+/* The message of the calling thread's last failure ("" if none). Valid until
+ * that thread's next bte call. */
+BTE_API const char* bte_last_error(void);
+
+BTE_API bte_model_options bte_model_default_options(void);
+/* options may be NULL (defaults). On success *model is set; free it with bte_model_free. */
+BTE_API bte_status bte_model_load(const char* path, const bte_model_options* options,
+                                  bte_model** model);
+BTE_API void bte_model_free(bte_model* model); /* NULL is fine */
+
+BTE_API int bte_model_hidden_size(const bte_model* model); /* d; -1 if model is NULL */
+BTE_API int bte_model_num_labels(const bte_model* model);  /* 0 for a bare encoder */
+BTE_API const char* bte_model_label(const bte_model* model, int index); /* NULL if out of range */
+BTE_API int bte_model_max_tokens(const bte_model* model); /* per text, <s> and </s> included */
+
+/* out: n × hidden floats, row i = text i. out_capacity counts floats. */
+BTE_API bte_status bte_embed(bte_model* model, const char* const* texts, size_t n,
+                             bte_pooling pooling, int normalize, float* out, size_t out_capacity);
+
+/* probs: n × num_labels floats (softmax), row i = text i. */
+BTE_API bte_status bte_classify(bte_model* model, const char* const* texts, size_t n, float* probs,
+                                size_t probs_capacity);
+
+/* Per-token hidden states. First ask how many tokens the texts make (after
+ * truncation, <s> and </s> included), then pass out with at least
+ * total_tokens × hidden floats; offsets (n + 1 entries) gets each text's
+ * first row: text i owns rows offsets[i] .. offsets[i+1]-1. */
+BTE_API bte_status bte_count_tokens(bte_model* model, const char* const* texts, size_t n,
+                                    size_t* total_tokens);
+BTE_API bte_status bte_embed_tokens(bte_model* model, const char* const* texts, size_t n, float* out,
+                                    size_t out_capacity, size_t* offsets);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BTE_BTE_H */

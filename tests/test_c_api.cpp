@@ -1,0 +1,197 @@
+// The C API: results equal the engine's golden outputs, every misuse is a
+// status with a message (never a crash), concurrent calls from 8 threads on
+// one model are bit-identical to serial ones, and an installed bte is found
+// by find_package(bte) from a separate CMake project.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "bte/bte.h"
+#include "tests/golden.h"
+#include "tests/test_util.h"
+
+using namespace bte::test;
+
+extern "C" int bte_test_from_c(const char* model_path, char* msg, size_t cap);
+
+namespace {
+
+const std::string& tiny_model() {
+  static const std::string path = convert_checkpoint(data_path("golden/tiny"));
+  return path;
+}
+
+struct Model {
+  bte_model* m = nullptr;
+  explicit Model(const std::string& path, bte_model_options o = bte_model_default_options()) {
+    REQUIRE(bte_model_load(path.c_str(), &o, &m) == BTE_OK);
+  }
+  ~Model() { bte_model_free(m); }
+};
+
+}  // namespace
+
+TEST_CASE("C API: from a C translation unit", "[capi]") {
+  char msg[512];
+  const int rc = bte_test_from_c(tiny_model().c_str(), msg, sizeof msg);
+  INFO(msg);
+  CHECK(rc == 0);
+}
+
+TEST_CASE("C API: embeddings, probabilities and token states match PyTorch", "[capi]") {
+  const Golden g = load_golden(data_path("golden/tiny/expected.json"));
+  Model model(tiny_model());
+  const int d = bte_model_hidden_size(model.m), C = bte_model_num_labels(model.m);
+  REQUIRE(d == g.hidden);
+  REQUIRE(C == g.num_labels);
+  for (int c = 0; c < C; ++c) CHECK(std::string(bte_model_label(model.m, c)) == g.labels[c]);
+  CHECK(bte_model_label(model.m, C) == nullptr);
+  CHECK(bte_model_max_tokens(model.m) == 64);
+
+  std::vector<const char*> texts;
+  for (const auto& c : g.cases) texts.push_back(c.text.c_str());
+  const size_t n = texts.size();
+  std::vector<float> emb(n * d), probs(n * C);
+  REQUIRE(bte_embed(model.m, texts.data(), n, BTE_POOLING_CLS, 0, emb.data(), emb.size()) == BTE_OK);
+  REQUIRE(bte_classify(model.m, texts.data(), n, probs.data(), probs.size()) == BTE_OK);
+  for (size_t i = 0; i < n; ++i) {
+    INFO("case " << i);
+    CHECK(compare(&emb[i * d], g.cases[i].cls.data(), d, 1.0).max_rel <= 1e-4);
+    CHECK(compare(&probs[i * C], g.cases[i].probs.data(), C).max_abs <= 1e-4);
+  }
+  REQUIRE(bte_embed(model.m, texts.data(), n, BTE_POOLING_MEAN, 1, emb.data(), emb.size()) == BTE_OK);
+  for (size_t i = 0; i < n; ++i) CHECK(compare(&emb[i * d], g.cases[i].mean_l2.data(), d, 1.0).max_rel <= 1e-4);
+
+  size_t total = 0;
+  REQUIRE(bte_count_tokens(model.m, texts.data(), n, &total) == BTE_OK);
+  size_t expect_total = 0;
+  for (const auto& c : g.cases) expect_total += c.ids.size();
+  CHECK(total == expect_total);
+  std::vector<float> tokens(total * d);
+  std::vector<size_t> offsets(n + 1);
+  REQUIRE(bte_embed_tokens(model.m, texts.data(), n, tokens.data(), tokens.size(), offsets.data()) == BTE_OK);
+  for (size_t i = 0; i < n; ++i) {
+    REQUIRE(offsets[i + 1] - offsets[i] == g.cases[i].ids.size());
+    CHECK(compare(&tokens[offsets[i] * d], g.cases[i].hidden.data(),
+                  int64_t(g.cases[i].hidden.size()), 1.0).max_rel <= 1e-4);
+  }
+}
+
+TEST_CASE("C API: misuse and bad input are statuses with messages", "[capi]") {
+  bte_model* m = nullptr;
+  CHECK(bte_model_load(nullptr, nullptr, &m) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK(bte_model_load("x", nullptr, nullptr) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK(bte_model_load("/nonexistent/model.bte", nullptr, &m) == BTE_ERROR_BAD_MODEL);
+  CHECK(m == nullptr);
+  CHECK_THAT(bte_last_error(), Catch::Contains("/nonexistent/model.bte"));
+  bte_model_options o = bte_model_default_options();
+  o.device = BTE_DEVICE_CUDA;
+  CHECK(bte_model_load(tiny_model().c_str(), &o, &m) == BTE_ERROR_DEVICE);
+  CHECK_THAT(bte_last_error(), Catch::Contains("cuda"));
+  o = bte_model_default_options();
+  o.mode = bte_mode(42);
+  CHECK(bte_model_load(tiny_model().c_str(), &o, &m) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(bte_status_string(BTE_ERROR_CAPACITY)) == "output buffer too small");
+
+  Model model(tiny_model());
+  const int d = bte_model_hidden_size(model.m);
+  std::vector<float> out(4 * d);
+  const char* ok[] = {"fine", ""};
+  CHECK(bte_embed(model.m, ok, 2, BTE_POOLING_CLS, 0, out.data(), out.size()) == BTE_OK);  // empty text is fine
+  CHECK(bte_embed(nullptr, ok, 2, BTE_POOLING_CLS, 0, out.data(), out.size()) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK(bte_embed(model.m, nullptr, 2, BTE_POOLING_CLS, 0, out.data(), out.size()) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK(bte_embed(model.m, ok, 0, BTE_POOLING_CLS, 0, out.data(), out.size()) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("no texts"));
+  CHECK(bte_embed(model.m, ok, 2, BTE_POOLING_CLS, 0, nullptr, out.size()) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK(bte_embed(model.m, ok, 2, bte_pooling(7), 0, out.data(), out.size()) == BTE_ERROR_INVALID_ARGUMENT);
+  const std::vector<float> before = out;
+  CHECK(bte_embed(model.m, ok, 2, BTE_POOLING_CLS, 0, out.data(), size_t(d)) == BTE_ERROR_CAPACITY);
+  CHECK(out == before);  // nothing written on failure
+  const char* null_text[] = {"a", nullptr};
+  CHECK(bte_embed(model.m, null_text, 2, BTE_POOLING_CLS, 0, out.data(), out.size()) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("texts[1]"));
+  const char* bad_utf8[] = {"ok", "bad \xC3\x28"};
+  CHECK(bte_embed(model.m, bad_utf8, 2, BTE_POOLING_CLS, 0, out.data(), out.size()) == BTE_ERROR_BAD_INPUT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("text 1") && Catch::Contains("invalid UTF-8"));
+  const std::string mega(1 << 20, 'a');
+  const char* big[] = {mega.c_str()};
+  CHECK(bte_embed(model.m, big, 1, BTE_POOLING_CLS, 0, out.data(), out.size()) == BTE_OK);  // truncated
+  std::vector<float> probs(3);
+  CHECK(bte_classify(model.m, ok, 2, probs.data(), probs.size()) == BTE_ERROR_CAPACITY);
+
+  o = bte_model_default_options();
+  o.truncate = 0;
+  Model strict(tiny_model(), o);
+  CHECK(bte_embed(strict.m, big, 1, BTE_POOLING_CLS, 0, out.data(), out.size()) == BTE_ERROR_BAD_INPUT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("at most 64"));
+
+  Model encoder(convert_checkpoint(data_path("golden/tiny_encoder")));
+  CHECK(bte_model_num_labels(encoder.m) == 0);
+  CHECK(bte_classify(encoder.m, ok, 2, probs.data(), 100) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("no classification head"));
+}
+
+TEST_CASE("C API: 8 threads x 200 mixed calls are bit-identical to serial calls", "[capi][concurrency]") {
+  Model model(tiny_model());
+  const int d = bte_model_hidden_size(model.m), C = bte_model_num_labels(model.m);
+  // A pool of texts from empty to over the model's maximum.
+  std::vector<std::string> pool = {"", "a", "Hello world", "How are you!", "Привет мир", "東京"};
+  std::string longer;
+  for (int i = 0; i < 30; ++i) pool.push_back(longer += "word" + std::to_string(i) + " ");
+  auto call = [&](int k, std::vector<float>& out) {
+    const size_t n = 1 + size_t(k % 7);
+    std::vector<const char*> texts;
+    for (size_t i = 0; i < n; ++i) texts.push_back(pool[(size_t(k) * 7 + i * 3) % pool.size()].c_str());
+    if (k % 2) {
+      out.assign(n * C, 0);
+      return bte_classify(model.m, texts.data(), n, out.data(), out.size());
+    }
+    out.assign(n * d, 0);
+    return bte_embed(model.m, texts.data(), n, k % 4 ? BTE_POOLING_CLS : BTE_POOLING_MEAN, k % 3 == 0,
+                     out.data(), out.size());
+  };
+  constexpr int kThreads = 8, kCalls = 200;
+  std::vector<std::vector<float>> serial(kThreads * kCalls);
+  for (int k = 0; k < kThreads * kCalls; ++k) REQUIRE(call(k, serial[k]) == BTE_OK);
+  std::vector<std::vector<float>> parallel(kThreads * kCalls);
+  std::vector<int> failures(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int c = 0; c < kCalls; ++c) {
+        const int k = t * kCalls + c;
+        if (call(k, parallel[k]) != BTE_OK) ++failures[t];
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) CHECK(failures[t] == 0);
+  int differing = 0;
+  for (int k = 0; k < kThreads * kCalls; ++k)
+    if (std::memcmp(serial[k].data(), parallel[k].data(), serial[k].size() * sizeof(float)) != 0 ||
+        serial[k].size() != parallel[k].size())
+      ++differing;
+  CHECK(differing == 0);
+}
+
+TEST_CASE("C API: an installed bte is usable through find_package(bte)", "[capi][install]") {
+  const std::string dir = temp_dir();
+  const std::string prefix = dir + "/prefix";
+  auto r = run_command("cmake --install " + std::string(BTE_BINARY_DIR) + " --prefix " + prefix);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  r = run_command("cmake -S " + std::string(BTE_SOURCE_DIR) + "/examples/embed_similarity -B " + dir +
+                  "/example -DCMAKE_PREFIX_PATH=" + prefix + " && cmake --build " + dir + "/example");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  r = run_command(dir + "/example/embed_similarity " + tiny_model() + " 'Hello world' 'Hello world' 'How are you!'");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // Identical texts: cosine 1.
+  CHECK_THAT(r.out, Catch::Contains("cos(0, 1) = 1.0000"));
+  // pkg-config file too.
+  r = run_command("PKG_CONFIG_PATH=" + prefix + "/lib/pkgconfig pkg-config --cflags --libs bte");
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("-lbte"));
+}

@@ -1,0 +1,100 @@
+// bte classify -m model.bte [TEXT... | -f FILE | -] [--json] [--top-k K]
+//   [--batch-size N] [--max-tokens N] [--max-length N] [--no-truncate] [model options]
+// One result per input line, in input order: "label<TAB>probability" (top K
+// pairs with --top-k), or JSON lines with every label's probability.
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <string>
+
+#include "base/check.h"
+#include "tools/bte/args.h"
+#include "tools/bte/commands.h"
+#include "tools/bte/model_args.h"
+#include "tools/bte/text_input.h"
+#include "tools/bte/text_pipeline.h"
+
+namespace bte::cli {
+namespace {
+
+std::set<std::string> with(std::set<std::string> a, const std::set<std::string>& b) {
+  a.insert(b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+int cmd_classify(int argc, char** argv) {
+  const Args args(argc, argv, 2,
+                  with(kModelValued, {"--file", "--top-k", "--batch-size", "--max-tokens", "--max-length"}),
+                  with(kModelFlags, {"--json", "--no-truncate", "--help"}),
+                  {{"-m", "--model"}, {"-f", "--file"}, {"-k", "--top-k"}});
+  if (args.flag("--help")) {
+    std::printf(
+        "usage: bte classify -m model.bte [TEXT... | -f FILE | -] [options]\n"
+        "Classifies each text (one per line from a file or stdin) and prints one result per\n"
+        "input, in input order: label<TAB>probability, or JSON lines with --json.\n\n%s"
+        "  --json                JSON lines: {\"label\", \"probability\", \"probs\": {label: p}}\n"
+        "  -k, --top-k K         print the K most probable labels (default 1)\n"
+        "  --batch-size N        texts per batch (default 64)\n"
+        "  --max-tokens N        token rows per batch (default 16384)\n"
+        "  --max-length N        truncate texts to N tokens (default: the model's maximum)\n"
+        "  --no-truncate         refuse texts longer than that instead of truncating\n"
+        "A progress line goes to stderr when it is a terminal.\nExit status: 0 success, 1 bad input or usage, 2 model or device error.\n",
+        kModelHelp);
+    return 0;
+  }
+  OpenedModel m = open_model(args);
+  const ModelConfig& c = m.engine->config();
+  BTE_REQUIRE(c.has_head(), ErrorKind::BadInput, *args.get("--model"),
+              " has no classification head (a bare encoder): use `bte embed`, or convert with "
+              "--num-labels");
+  const int top_k = args.get_int("--top-k", 1, 1, c.num_labels);
+  const bool json = args.flag("--json");
+
+  PipelineOptions po;
+  po.mode = m.mode;
+  po.limits.max_batch = args.get_int("--batch-size", 64, 1, 1 << 20);
+  po.limits.max_tokens = args.get_int("--max-tokens", 16384, 1, 1 << 30);
+  po.max_length = args.get_int("--max-length", 0, 2, 1 << 20);
+  po.truncation = args.flag("--no-truncate") ? Truncation::Refuse : Truncation::Truncate;
+  po.progress = true;  // shown only when stderr is a terminal
+  po.request.outputs.logits = true;
+
+  TextSource src(args.positionals(), args.get_or("--file", ""));
+  std::vector<int> order(c.num_labels);
+  std::string line;
+  run_pipeline(*m.engine, src, po, [&](int64_t, const RunOutputs& out, int row) {
+    const float* p = out.probs.data() + int64_t(row) * c.num_labels;
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p[a] > p[b]; });
+    if (json) {
+      nlohmann::json j;
+      j["label"] = c.labels[order[0]];
+      j["probability"] = p[order[0]];
+      nlohmann::json probs = nlohmann::json::object();
+      for (int k = 0; k < c.num_labels; ++k) probs[c.labels[k]] = p[k];
+      j["probs"] = probs;
+      if (top_k > 1) {
+        nlohmann::json top = nlohmann::json::array();
+        for (int k = 0; k < top_k; ++k) top.push_back({{"label", c.labels[order[k]]}, {"probability", p[order[k]]}});
+        j["top_k"] = top;
+      }
+      line = j.dump() + "\n";
+    } else {
+      line.clear();
+      char num[32];
+      for (int k = 0; k < top_k; ++k) {
+        std::snprintf(num, sizeof num, "%.6f", p[order[k]]);
+        line += (k ? "\t" : "") + c.labels[order[k]] + "\t" + num;
+      }
+      line += "\n";
+    }
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  });
+  BTE_REQUIRE(std::fflush(stdout) == 0, ErrorKind::BadInput, "cannot write the results to stdout");
+  return 0;
+}
+
+}  // namespace bte::cli

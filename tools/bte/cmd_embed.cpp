@@ -1,0 +1,92 @@
+// bte embed -m model.bte [TEXT... | -f FILE | -] [--pooling cls|mean] [--normalize]
+//   [--format jsonl|npy] [-o FILE] [batching and model options]
+// One embedding per input, in input order.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "base/check.h"
+#include "tools/bte/args.h"
+#include "tools/bte/commands.h"
+#include "tools/bte/model_args.h"
+#include "tools/bte/npy_writer.h"
+#include "tools/bte/text_input.h"
+#include "tools/bte/text_pipeline.h"
+
+namespace bte::cli {
+
+int cmd_embed(int argc, char** argv) {
+  std::set<std::string> valued = kModelValued, flags = kModelFlags;
+  valued.insert({"--file", "--pooling", "--format", "--output", "--batch-size", "--max-tokens",
+                 "--max-length"});
+  flags.insert({"--normalize", "--no-truncate", "--help"});
+  const Args args(argc, argv, 2, valued, flags, {{"-m", "--model"}, {"-f", "--file"}, {"-o", "--output"}});
+  if (args.flag("--help")) {
+    std::printf(
+        "usage: bte embed -m model.bte [TEXT... | -f FILE | -] [options]\n"
+        "Prints one embedding per input text, in input order.\n\n%s"
+        "  --pooling cls|mean    first token, or the mean of all tokens (default cls)\n"
+        "  --normalize           scale each embedding to unit L2 norm\n"
+        "  --format jsonl|npy    JSON lines of floats (default), or a NumPy N x d float32 array\n"
+        "  -o, --output FILE     write there instead of stdout\n"
+        "  --batch-size N, --max-tokens N, --max-length N, --no-truncate: as for classify\n",
+        kModelHelp);
+    return 0;
+  }
+  const std::string pooling = args.get_or("--pooling", "cls");
+  BTE_REQUIRE(pooling == "cls" || pooling == "mean", ErrorKind::BadInput,
+              "--pooling must be cls or mean, got '", pooling, "'");
+  const std::string format = args.get_or("--format", "jsonl");
+  BTE_REQUIRE(format == "jsonl" || format == "npy", ErrorKind::BadInput,
+              "--format must be jsonl or npy, got '", format, "'");
+
+  OpenedModel m = open_model(args);
+  const int d = m.engine->config().hidden;
+  PipelineOptions po;
+  po.mode = m.mode;
+  po.limits.max_batch = args.get_int("--batch-size", 64, 1, 1 << 20);
+  po.limits.max_tokens = args.get_int("--max-tokens", 16384, 1, 1 << 30);
+  po.max_length = args.get_int("--max-length", 0, 2, 1 << 20);
+  po.truncation = args.flag("--no-truncate") ? Truncation::Refuse : Truncation::Truncate;
+  po.progress = true;
+  po.request.outputs.cls = pooling == "cls";
+  po.request.outputs.mean = pooling == "mean";
+  po.request.outputs.normalize = args.flag("--normalize");
+
+  const std::string out_name = args.get_or("--output", "-");
+  std::FILE* out = stdout;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, std::fclose);
+  if (out_name != "-") {
+    owned.reset(std::fopen(out_name.c_str(), "wb"));
+    BTE_REQUIRE(owned, ErrorKind::BadInput, out_name, ": cannot open for writing: ", std::strerror(errno));
+    out = owned.get();
+  }
+  std::unique_ptr<NpyWriter> npy;
+  if (format == "npy") npy = std::make_unique<NpyWriter>(out, out_name, d);
+
+  TextSource src(args.positionals(), args.get_or("--file", ""));
+  std::string line;
+  char num[32];
+  run_pipeline(*m.engine, src, po, [&](int64_t, const RunOutputs& o, int row) {
+    const float* e = (pooling == "cls" ? o.cls : o.mean).data() + int64_t(row) * d;
+    if (npy) {
+      npy->append(e);
+      return;
+    }
+    line = "[";
+    for (int j = 0; j < d; ++j) {
+      std::snprintf(num, sizeof num, j ? ",%.9g" : "%.9g", e[j]);
+      line += num;
+    }
+    line += "]\n";
+    BTE_REQUIRE(std::fwrite(line.data(), 1, line.size(), out) == line.size(), ErrorKind::BadInput,
+                out_name, ": write failed");
+  });
+  if (npy) npy->close();
+  BTE_REQUIRE(std::fflush(out) == 0, ErrorKind::BadInput, out_name, ": write failed");
+  return 0;
+}
+
+}  // namespace bte::cli

@@ -1,0 +1,37 @@
+#include "tools/bte/model_args.h"
+
+#include <cstdio>
+
+#include "base/check.h"
+#include "weights/dtype.h"
+
+namespace bte::cli {
+
+const std::set<std::string> kModelValued = {"--model", "--device", "--threads", "--mode", "--dtype"};
+const std::set<std::string> kModelFlags = {"--verbose"};
+const char* kModelHelp =
+    "  -m, --model FILE      the .bte model (required)\n"
+    "  --device cpu|cuda     where to run (default cpu)\n"
+    "  --threads N           CPU threads (default: all cores)\n"
+    "  --mode MODE           reference | fused | packed (default packed: no work on padding)\n"
+    "  --dtype fp32          compute precision (fp32 on CPU)\n"
+    "  --verbose             print the path the engine runs (mode, kernels, ISA, threads)\n";
+
+OpenedModel open_model(const Args& args) {
+  const auto path = args.get("--model");
+  BTE_REQUIRE(path, ErrorKind::BadInput, "no model given: use -m model.bte");
+  EngineOptions eo;
+  eo.device = parse_device(args.get_or("--device", "cpu"));
+  eo.threads = args.get_int("--threads", 0, 0, 4096);
+  const DType dtype = parse_dtype(args.get_or("--dtype", "fp32"));
+  BTE_REQUIRE(dtype == DType::F32 || eo.device == Device::Cuda, ErrorKind::BadInput, "--dtype ",
+              dtype_name(dtype), " is not supported on the CPU yet: bte computes in fp32 there");
+  OpenedModel m;
+  m.mode = parse_mode(args.get_or("--mode", "packed"));
+  m.engine = Engine::load(*path, eo);
+  if (args.flag("--verbose"))
+    std::fprintf(stderr, "bte: model %s\nbte: %s\n", path->c_str(), m.engine->describe(m.mode).c_str());
+  return m;
+}
+
+}  // namespace bte::cli

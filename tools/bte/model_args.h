@@ -1,0 +1,27 @@
+// Options every model-running command shares, and opening the engine from them:
+//   -m/--model FILE  --device cpu|cuda  --threads N  --mode reference|fused|packed
+//   --dtype fp32|bf16|fp16  --verbose (prints the path the engine runs)
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "engine/engine.h"
+#include "tools/bte/args.h"
+
+namespace bte::cli {
+
+extern const std::set<std::string> kModelValued;  // the valued options above
+extern const std::set<std::string> kModelFlags;   // --verbose
+extern const char* kModelHelp;                    // their help lines
+
+struct OpenedModel {
+  std::unique_ptr<Engine> engine;
+  Mode mode = Mode::Packed;
+};
+
+// Loads the model named by -m; prints the engine's path to stderr with --verbose.
+OpenedModel open_model(const Args& args);
+
+}  // namespace bte::cli

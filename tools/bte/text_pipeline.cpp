@@ -1,0 +1,107 @@
+#include "tools/bte/text_pipeline.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "base/check.h"
+
+namespace bte::cli {
+namespace {
+
+class Progress {
+ public:
+  Progress(bool on, int64_t total) : on_(on), total_(total), start_(Clock::now()) {}
+  void update(int64_t texts, int64_t tokens, bool final = false) {
+    if (!on_) return;
+    const double s = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (!final && s - last_ < 0.2) return;
+    last_ = s;
+    const double tps = s > 0 ? texts / s : 0, kps = s > 0 ? tokens / s : 0;
+    if (total_ > 0) {
+      const double eta = tps > 0 ? double(total_ - texts) / tps : 0;
+      std::fprintf(stderr, "\r%lld/%lld texts  %.1f texts/s  %.0f tokens/s  ETA %.0fs   ",
+                   (long long)texts, (long long)total_, tps, kps, eta);
+    } else {
+      std::fprintf(stderr, "\r%lld texts  %.1f texts/s  %.0f tokens/s   ", (long long)texts, tps, kps);
+    }
+    if (final) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  bool on_;
+  int64_t total_;
+  Clock::time_point start_;
+  double last_ = -1;
+};
+
+}  // namespace
+
+int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& opt,
+                     const ResultSink& sink) {
+  const int model_max = engine.config().max_tokens();
+  const int max_length = opt.max_length > 0 ? std::min(opt.max_length, model_max) : model_max;
+  BTE_REQUIRE(max_length >= 2, ErrorKind::BadInput, "--max-length must be at least 2");
+  Progress progress(opt.progress && isatty(2), source.known_total());
+
+  int64_t done = 0, tokens = 0;
+  std::string text;
+  std::vector<std::vector<int32_t>> ids;
+  std::vector<int> lengths;
+  bool more = true;
+  while (more) {
+    // Read and tokenize one window.
+    ids.clear();
+    lengths.clear();
+    while (int(ids.size()) < opt.window && (more = source.next(text))) {
+      Encoding e;
+      try {
+        e = engine.tokenizer().encode(text, max_length);
+      } catch (const Error& err) {
+        BTE_FAIL(err.kind(), source.where(), ": ", err.what());
+      }
+      if (e.truncated()) {
+        BTE_REQUIRE(opt.truncation == Truncation::Truncate, ErrorKind::BadInput, source.where(),
+                    ": text has ", e.full_length, " tokens, more than the maximum ", max_length,
+                    " (--no-truncate)");
+        std::fprintf(stderr, "bte: warning: %s: text truncated from %lld to %d tokens\n",
+                     source.where().c_str(), (long long)e.full_length, max_length);
+      }
+      lengths.push_back(int(e.ids.size()));
+      ids.push_back(std::move(e.ids));
+    }
+    if (ids.empty()) break;
+
+    // Run the window's batches; keep each batch's outputs until the window is emitted.
+    BatchLimits limits = opt.limits;
+    limits.padded = opt.mode != Mode::Packed;
+    const auto plan = plan_batches(lengths, limits);
+    std::vector<RunOutputs> results(plan.size());
+    std::vector<std::pair<int, int>> where(ids.size());  // text -> (batch, row)
+    int64_t window_done = 0;
+    for (size_t b = 0; b < plan.size(); ++b) {
+      std::vector<std::vector<int32_t>> seqs;
+      for (size_t r = 0; r < plan[b].size(); ++r) {
+        seqs.push_back(std::move(ids[plan[b][r]]));
+        where[plan[b][r]] = {int(b), int(r)};
+      }
+      const PackedBatch batch = PackedBatch::from_ids(seqs, engine.config().pad_id, model_max);
+      results[b] = engine.run(batch, opt.mode, opt.request);
+      tokens += batch.total_tokens();
+      window_done += int64_t(seqs.size());
+      progress.update(done + window_done, tokens);
+    }
+    for (size_t i = 0; i < where.size(); ++i)
+      sink(done + int64_t(i), results[where[i].first], where[i].second);
+    done += int64_t(where.size());
+    progress.update(done, tokens);
+  }
+  progress.update(done, tokens, true);
+  return done;
+}
+
+}  // namespace bte::cli

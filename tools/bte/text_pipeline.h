@@ -1,0 +1,33 @@
+// The streaming loop behind `bte classify` and `bte embed`: read a window of
+// texts, tokenize them, plan length-sorted batches (engine/batch_planner.h),
+// run them, and hand results to a sink in input order. Memory stays bounded
+// by the window, however long the input.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "engine/batch_planner.h"
+#include "engine/engine.h"
+#include "tools/bte/text_input.h"
+
+namespace bte::cli {
+
+struct PipelineOptions {
+  Mode mode = Mode::Packed;
+  BatchLimits limits;
+  int window = 1024;      // texts read ahead and sorted together
+  int max_length = 0;     // tokens per text, specials included (0 = the model's maximum)
+  Truncation truncation = Truncation::Truncate;
+  bool progress = false;  // a progress line on stderr
+  RunRequest request;
+};
+
+// sink(index, outputs, row): text `index` (0-based, input order) is row `row` of `outputs`.
+using ResultSink = std::function<void(int64_t index, const RunOutputs& outputs, int row)>;
+
+// Returns the number of texts processed. Errors name the text's source line.
+int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& options,
+                     const ResultSink& sink);
+
+}  // namespace bte::cli
