@@ -108,8 +108,8 @@ TEST_CASE("weights corrupt: a file cut at every section boundary and at random p
           "[weights][corrupt]") {
   Fixture fx;
   const auto& h = fx.header;
-  std::vector<size_t> cuts = {0, 1, 7, 8, 12, 16, 23, 24, 25, 24 + size_t(fx.header_len) - 1,
-                              24 + size_t(fx.header_len)};
+  std::vector<size_t> cuts = {0,  1,  7,  8,  12, 16, 23, 24, 31, 32,
+                              33, 32 + size_t(fx.header_len) - 1, 32 + size_t(fx.header_len)};
   for (const auto& t : h["tensors"]) {
     const size_t off = t["offset"], n = t["bytes"];
     cuts.insert(cuts.end(), {off, off + 1, off + n - 1, off + n});
@@ -123,10 +123,10 @@ TEST_CASE("weights corrupt: a file cut at every section boundary and at random p
     INFO("cut at " << cut << " of " << fx.image.size());
     const std::string img = fx.image.substr(0, cut);
     if (cut == 0) CHECK_THROWS_WITH(fx.open(img), Contains("is empty"));
-    else if (cut < 24)
+    else if (cut < 32)
       CHECK_THROWS_WITH(fx.open(img), Contains("file is truncated") &&
-                                          Contains("shorter than the 24-byte preamble"));
-    else if (cut < 24 + fx.header_len)
+                                          Contains("shorter than the 32-byte preamble"));
+    else if (cut < 32 + fx.header_len)
       CHECK_THROWS_WITH(fx.open(img), Contains("header length") &&
                                           Contains("runs past the end of the file") &&
                                           Contains("truncated"));
@@ -139,17 +139,24 @@ TEST_CASE("weights corrupt: a file cut at every section boundary and at random p
 TEST_CASE("weights corrupt: the JSON header", "[weights][corrupt]") {
   Fixture fx;
   std::string img = fx.image;
-  img[24] = 'x';  // '{' -> 'x'
-  CHECK_THROWS_WITH(fx.open(img), Contains("bad.bte") && Contains("header is not valid JSON"));
+  img[32] = 'x';  // '{' -> 'x'
+  CHECK_THROWS_WITH(fx.open(img), Contains("bad.bte") && Contains("header checksum mismatch"));
+  CHECK_THROWS_WITH(fx.open(bte::test::fix_header_checksum(img)),
+                    Contains("bad.bte") && Contains("header is not valid JSON"));
   img = fx.image;
-  img[24 + fx.header_len / 2] = '\0';
-  CHECK_THROWS_WITH(fx.open(img), Contains("header is not valid JSON"));
+  img[32 + fx.header_len / 2] = '\0';
+  CHECK_THROWS_WITH(fx.open(bte::test::fix_header_checksum(img)), Contains("header is not valid JSON"));
+  // A changed digit that still parses: only the header checksum sees it.
+  img = fx.image;
+  const size_t eps = img.find("\"layer_norm_eps\":") + 17;
+  img[eps] = img[eps] == '9' ? '8' : '9';
+  CHECK_THROWS_WITH(fx.open(img), Contains("header checksum mismatch") && Contains("corrupt"));
   {
     std::string deep(fx.header_len, ' ');
     for (size_t i = 0; i < 100; ++i) deep[i] = '[', deep[199 - i] = ']';
     img = fx.image;
-    img.replace(24, fx.header_len, deep);
-    CHECK_THROWS_WITH(fx.open(img), Contains("nests deeper than 32 levels"));
+    img.replace(32, fx.header_len, deep);
+    CHECK_THROWS_WITH(fx.open(bte::test::fix_header_checksum(img)), Contains("nests deeper than 32 levels"));
   }
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j = json::array({1, 2}); })),
                     Contains("header must be a JSON object"));
@@ -285,4 +292,32 @@ TEST_CASE("weights corrupt: mixed dtypes in a bf16 file", "[weights][corrupt]") 
                     Contains("tensor 'layers.1.attn.out.weight' has dtype fp16, expected bf16"));
   CHECK_THROWS_WITH(fx.open(fx.edited([&](json& j) { j["dtype"] = "fp16"; })),
                     Contains("tensor 'embeddings.word' has dtype bf16, expected fp16"));
+}
+
+TEST_CASE("weights corrupt: random byte changes are refused cleanly or harmless",
+          "[weights][corrupt]") {
+  // Any byte of the preamble or header changed to anything (with the header
+  // checksum recomputed half the time, so the parser and the field checks see
+  // the damage): open() either refuses with a bte::Error or opens a file that
+  // still passes every check. Never another exception or a crash.
+  Fixture fx;
+  std::mt19937 rng(17);
+  int refused = 0, opened = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string img = fx.image;
+    const size_t at = rng() % (32 + fx.header_len + 64);
+    img[at] = char(rng());
+    if (i % 3 == 0) img[rng() % img.size()] = char(rng());  // and maybe one anywhere
+    if (i % 2 == 0) img = bte::test::fix_header_checksum(img);
+    try {
+      fx.open(img);
+      ++opened;
+    } catch (const Error& e) {
+      ++refused;
+      CHECK(e.kind() == ErrorKind::BadModel);
+      CHECK_THAT(std::string(e.what()), Contains("bad.bte"));
+    }
+  }
+  CHECK(refused > 1500);
+  INFO(opened << " harmless changes");
 }

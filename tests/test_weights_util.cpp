@@ -12,6 +12,7 @@
 #include "tests/test_util.h"
 #include "weights/bte_format.h"
 #include "weights/bte_writer.h"
+#include "weights/checksum.h"
 #include "weights/tensor_layout.h"
 
 namespace bte::test {
@@ -88,6 +89,15 @@ std::map<std::string, std::vector<float>> write_synthetic(const std::string& pat
   return values;
 }
 
+std::string fix_header_checksum(std::string image) {
+  uint64_t n;
+  std::memcpy(&n, image.data() + 16, 8);
+  if (image.size() < kBtePreambleBytes || n > image.size() - kBtePreambleBytes) return image;
+  const uint64_t c = checksum64(image.data() + kBtePreambleBytes, n);
+  std::memcpy(image.data() + 24, &c, 8);
+  return image;
+}
+
 nlohmann::json header_of(const std::string& image) {
   uint64_t n;
   std::memcpy(&n, image.data() + 16, 8);
@@ -113,7 +123,7 @@ std::string edit_header(const std::string& image, const std::function<void(nlohm
     out.replace(kBtePreambleBytes, n, s);
     const uint64_t len = n + grow;
     std::memcpy(out.data() + 16, &len, 8);
-    return out;
+    return fix_header_checksum(out);
   }
 }
 

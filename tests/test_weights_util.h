@@ -47,6 +47,9 @@ std::map<std::string, std::vector<float>> write_synthetic(const std::string& pat
 // length (pads with spaces; fails the test if the new JSON is longer).
 std::string edit_header(const std::string& image, const std::function<void(nlohmann::json&)>& edit);
 nlohmann::json header_of(const std::string& image);
+// Recomputes the header checksum (preamble bytes 24..31) after a raw edit of
+// the header bytes, so the reader gets past it to the check under test.
+std::string fix_header_checksum(std::string image);
 
 // (Commands, the bte binary, temp dirs for them: tests/test_util.h.)
 

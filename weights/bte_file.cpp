@@ -63,6 +63,13 @@ void check_preamble(const MappedFile& m, const std::string& path, uint64_t* head
               " runs past the end of the file (", size, " bytes): the file is truncated");
   BTE_REQUIRE((kBtePreambleBytes + n) % kBteAlignment == 0, kBad, path, ": header length ", n,
               " does not end the header on a ", kBteAlignment, "-byte boundary");
+  // Always checked (it is small): a changed digit in the config or a label
+  // would otherwise go unnoticed.
+  const uint64_t want = load_u64(m.data() + 24);
+  const uint64_t got = checksum64(m.data() + kBtePreambleBytes, n);
+  BTE_REQUIRE(got == want, kBad, path, ": header checksum mismatch (preamble says ",
+              checksum_hex(want), ", the header gives ", checksum_hex(got),
+              "): the file is corrupt");
   *header_len = n;
 }
 

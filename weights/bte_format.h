@@ -4,8 +4,9 @@
 //   8   u32 LE   format version (1)
 //   12  u32 LE   flags (0; any other bit is refused)
 //   16  u64 LE   header length N (<= 16 MiB)
-//   24  N bytes  JSON header, space-padded so that 24 + N is a multiple of 64
-//   24+N ...     tensor data and the sentencepiece model, each at a 64-byte
+//   24  u64 LE   bte-mix64 checksum of the N header bytes
+//   32  N bytes  JSON header, space-padded so that 32 + N is a multiple of 64
+//   32+N ...     tensor data and the sentencepiece model, each at a 64-byte
 //                aligned offset named in the header; zero padding between;
 //                the file ends with the last item.
 #pragma once
@@ -22,7 +23,7 @@ static_assert(std::endian::native == std::endian::little, "bte files are little-
 
 inline constexpr char kBteMagic[8] = {'B', 'T', 'E', 'M', 'O', 'D', 'E', 'L'};
 inline constexpr uint32_t kBteFormatVersion = 1;
-inline constexpr size_t kBtePreambleBytes = 24;
+inline constexpr size_t kBtePreambleBytes = 32;
 inline constexpr size_t kBteAlignment = 64;
 inline constexpr uint64_t kBteMaxHeaderBytes = uint64_t(16) << 20;
 inline constexpr size_t kBteMaxTensors = 1 << 16;

@@ -90,8 +90,10 @@ void BteWriter::write_preamble() {
   std::memcpy(pre + 8, &version, 4);  // little-endian hosts only (x86-64, aarch64)
   std::memcpy(pre + 12, &flags, 4);
   std::memcpy(pre + 16, &header_len_, 8);
-  write_raw(pre, sizeof pre);
   const std::string hb = header_bytes();
+  const uint64_t hsum = checksum64(hb.data(), hb.size());
+  std::memcpy(pre + 24, &hsum, 8);
+  write_raw(pre, sizeof pre);
   write_raw(hb.data(), hb.size());
 }
 
@@ -175,7 +177,8 @@ void BteWriter::finish() {
   BTE_CHECK(next_ == SIZE_MAX, "finish() before write_tokenizer()");
   BTE_CHECK(pos_ == file_size_, "wrote ", pos_, " bytes, planned ", file_size_);
   const std::string hb = header_bytes();
-  bool ok = std::fseek(f_, long(kBtePreambleBytes), SEEK_SET) == 0 &&
+  const uint64_t hsum = checksum64(hb.data(), hb.size());
+  bool ok = std::fseek(f_, 24, SEEK_SET) == 0 && std::fwrite(&hsum, 1, 8, f_) == 8 &&
             std::fwrite(hb.data(), 1, hb.size(), f_) == hb.size();
   ok = (std::fclose(f_) == 0) && ok;
   f_ = nullptr;
