@@ -1,24 +1,24 @@
-// bte tutorial [--spm FILE] [--max-tokens N]
-// The Better Transformer tutorial's small and big batches, tokenized and
-// packed: ids per text, cu_seqlens, and the padding the packed layout skips.
+// bte tutorial [-m model.bte | --config base|large|tiny] [--iters N] [--threads N] [--no-bench]
+// The Better Transformer tutorial, end to end: its small and big batches
+// tokenized and packed (ids, cu_seqlens, padding skipped), classified, and
+// timed in the three modes with a per-op profile.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "engine/packed_batch.h"
 #include "tools/bte/args.h"
+#include "tools/bte/bench_run.h"
 #include "tools/bte/commands.h"
-#include "tools/bte/default_tokenizer.h"
+#include "tools/bte/model_args.h"
 #include "tools/bte/tutorial_inputs.h"
+#include "tools/bte/workloads.h"
 
 namespace bte::cli {
 namespace {
 
-void print_batch(const char* title, const std::vector<std::string>& texts, const Tokenizer& tok,
-                 int max_tokens) {
-  std::vector<std::vector<int32_t>> seqs;
-  for (const auto& t : texts) seqs.push_back(tok.encode(t, max_tokens).ids);
-  const PackedBatch b = PackedBatch::from_ids(seqs, Tokenizer::kPad);
+void print_packed(const char* title, const Workload& w) {
+  const PackedBatch b = PackedBatch::from_ids(w.seqs, 1);
   std::printf("== %s: %d texts ==\n", title, b.n_seqs());
   for (int i = 0; i < b.n_seqs(); ++i) {
     std::printf("text %d (%d tokens):", i, b.cu_seqlens[i + 1] - b.cu_seqlens[i]);
@@ -38,20 +38,66 @@ void print_batch(const char* title, const std::vector<std::string>& texts, const
 }  // namespace
 
 int cmd_tutorial(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--spm", "--max-tokens"}, {"--help"});
+  const Args args(argc, argv, 2, {"--model", "--config", "--iters", "--threads", "--max-length", "--num-labels"},
+                  {"--help", "--no-bench"}, {{"-m", "--model"}});
   if (args.flag("--help")) {
-    std::printf("usage: bte tutorial [--spm FILE] [--max-tokens N]\n"
-                "Tokenizes the Better Transformer tutorial's small and big batches and prints\n"
-                "them packed (ids, cu_seqlens, padding saved).\n");
+    std::printf(
+        "usage: bte tutorial [-m model.bte | --config base|large|tiny] [--iters N] [--threads N]\n"
+        "                    [--max-length N] [--no-bench]\n"
+        "The Better Transformer tutorial end to end: its small and big batches tokenized and\n"
+        "packed, classified, then timed in the three modes (reference = slow path, fused =\n"
+        "fast path, packed = fast path + sparsity) with a per-op profile. Without -m, a seeded\n"
+        "random XLM-R base model is built in memory (the tutorial used XLM-R large: --config large).\n");
     return 0;
   }
-  const std::string spm = args.get_or("--spm", "");
-  const Tokenizer tok = load_tokenizer(spm);
-  const int max_tokens = args.get_int("--max-tokens", 512, 2, 1 << 20);
-  std::printf("tokenizer: %s\nmax tokens per text: %d\n\n",
-              spm.empty() ? embedded_tokenizer_description() : spm.c_str(), max_tokens);
-  print_batch("small batch", tutorial_small_batch(), tok, max_tokens);
-  print_batch("big batch", tutorial_big_batch(), tok, max_tokens);
+  EngineOptions eo;
+  eo.threads = args.get_int("--threads", 0, 0, 4096);
+  std::string note;
+  auto engine = open_model_or_random(args, eo, "base", &note);
+  const ModelConfig& c = engine->config();
+  // torchtext's XLM-R transform truncated to 256 tokens.
+  const int max_length = args.get_int("--max-length", 256, 2, 1 << 20);
+  std::printf("model: %d layers, d=%d, %d heads, ffn %d; %s\nmachine: %s\n\n", c.layers, c.hidden,
+              c.heads, c.ffn, note.c_str(), machine_line().c_str());
+
+  const Workload small = make_workload("seed-small", *engine, max_length);
+  const Workload big = make_workload("seed-big", *engine, max_length);
+  print_packed("small batch", small);
+  print_packed("big batch", big);
+
+  if (c.has_head()) {
+    std::printf("== classification of the big batch (packed mode)%s ==\n",
+                c.head_is_random ? "; the head is RANDOM, so the labels mean nothing" : "");
+    const PackedBatch b = PackedBatch::from_ids(big.seqs, c.pad_id, c.max_tokens());
+    RunRequest req;
+    req.outputs.logits = true;
+    const RunOutputs out = engine->run(b, Mode::Packed, req);
+    const auto& texts = tutorial_big_batch();
+    for (int i = 0; i < out.n_seqs; ++i) {
+      const float* p = out.probs.data() + int64_t(i) * c.num_labels;
+      int best = 0;
+      for (int k = 1; k < c.num_labels; ++k)
+        if (p[k] > p[best]) best = k;
+      std::string head = texts[i].substr(0, 40);
+      for (auto& ch : head)
+        if (ch == '\n') ch = ' ';
+      std::printf("%-12s %.4f  \"%s%s\"\n", c.labels[best].c_str(), p[best], head.c_str(),
+                  texts[i].size() > 40 ? "..." : "");
+    }
+    std::printf("\n");
+  }
+  if (args.flag("--no-bench")) return 0;
+
+  BenchOptions opt;
+  opt.iters = args.get_int("--iters", 10, 1, 100000);  // the tutorial's ITERATIONS = 10
+  opt.warmup = 1;
+  opt.profile = true;
+  for (const Workload* w : {&small, &big}) {
+    std::printf("== benchmark: %s ==\n", w->name.c_str());
+    print_bench(run_bench(*engine, *w, opt), opt);
+    std::printf("\n");
+  }
+  std::printf("peak RSS: %.0f MiB\n", peak_rss_mib());
   return 0;
 }
 

@@ -35,3 +35,24 @@ OpenedModel open_model(const Args& args) {
 }
 
 }  // namespace bte::cli
+
+#include "tools/bte/default_tokenizer.h"
+
+namespace bte::cli {
+
+std::unique_ptr<Engine> open_model_or_random(const Args& args, const EngineOptions& options,
+                                             const std::string& fallback, std::string* note) {
+  if (auto path = args.get("--model")) {
+    BTE_REQUIRE(!args.get("--config"), ErrorKind::BadInput, "give -m or --config, not both");
+    *note = "weights from " + *path;
+    return Engine::load(*path, options);
+  }
+  const std::string size = args.get_or("--config", fallback);
+  const ModelConfig c = ModelWeights::named_config(size, args.get_int("--num-labels", 2, 0, 1 << 16));
+  *note = "RANDOM weights (XLM-R " + size + " shapes, seed 0, " + std::to_string(c.num_labels) +
+          " labels), built in memory; tokenizer: " + embedded_tokenizer_description();
+  return Engine::from_weights(ModelWeights::random(c, 0),
+                              std::make_unique<Tokenizer>(load_tokenizer("")), options);
+}
+
+}  // namespace bte::cli

@@ -25,3 +25,13 @@ struct OpenedModel {
 OpenedModel open_model(const Args& args);
 
 }  // namespace bte::cli
+
+namespace bte::cli {
+
+// For bench and tutorial: -m FILE, or a seeded random model of the
+// --config size (base | large | tiny, default `fallback`) with the embedded
+// tokenizer. *note says plainly which weights these are.
+std::unique_ptr<Engine> open_model_or_random(const Args& args, const EngineOptions& options,
+                                             const std::string& fallback, std::string* note);
+
+}  // namespace bte::cli
