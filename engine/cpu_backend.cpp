@@ -30,6 +30,11 @@ class CpuBackend final : public Backend {
           cpu::Linear(L.out_w, L.out_b, d, d, cpu::Epilogue::AddToOutput),
           cpu::Linear(L.up_w, L.up_b, f, d, cpu::Epilogue::Gelu),
           cpu::Linear(L.down_w, L.down_b, d, f, cpu::Epilogue::AddToOutput)});
+      // Repacked: the mapped originals need not stay resident (peak memory ~1x weights).
+      w.release_pages(L.qkv_w, 3LL * d * d);
+      w.release_pages(L.out_w, int64_t(d) * d);
+      w.release_pages(L.up_w, int64_t(f) * d);
+      w.release_pages(L.down_w, int64_t(d) * f);
     }
     if (c_.has_head()) {
       head_dense_ = std::make_unique<cpu::Linear>(w.head_dense_w, w.head_dense_b, d, d,

@@ -102,6 +102,10 @@ ModelConfig ModelWeights::named_config(const std::string& name, int num_labels) 
   return c;
 }
 
+void ModelWeights::release_pages(const float* p, int64_t n) const {
+  if (file_) file_->drop_pages(p, size_t(n) * sizeof(float));
+}
+
 int64_t ModelWeights::encoder_weight_bytes() const {
   const int64_t d = config.hidden, f = config.ffn;
   const int64_t per_layer = 3 * d * d + 3 * d + d * d + d + 2 * d + f * d + f + d * f + d + 2 * d;

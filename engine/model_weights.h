@@ -51,6 +51,11 @@ struct ModelWeights {
   // Named XLM-R sizes: "base", "large", "tiny" (2 layers, d=64, for tests).
   static ModelConfig named_config(const std::string& name, int num_labels);
 
+  // `n` floats at p have been copied elsewhere (repacked for a GEMM): when
+  // they are mapped from the file, their pages stop counting as resident
+  // memory (they fault back in from the page cache if read again).
+  void release_pages(const float* p, int64_t n) const;
+
   // Bytes of the encoder's weights (embeddings excluded: a GEMM reads those, not a gather).
   int64_t encoder_weight_bytes() const;
 

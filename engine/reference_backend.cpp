@@ -36,6 +36,10 @@ class ReferenceBackend final : public Backend {
       layers_.push_back(LayerGemms{plain(L.qkv_w, d, d), plain(L.qkv_w + int64_t(d) * d, d, d),
                                    plain(L.qkv_w + 2 * int64_t(d) * d, d, d), plain(L.out_w, d, d),
                                    plain(L.up_w, f, d), plain(L.down_w, d, f)});
+      w.release_pages(L.qkv_w, 3LL * d * d);
+      w.release_pages(L.out_w, int64_t(d) * d);
+      w.release_pages(L.up_w, int64_t(f) * d);
+      w.release_pages(L.down_w, int64_t(d) * f);
     }
   }
 

@@ -228,6 +228,8 @@ void BteFile::verify_checksums() {
   items.push_back(&header_.tokenizer_blob);  // last: the message names it
   verify_items(items, map_, path_);
   verified_ = true;
+  // Verification read every byte; none of it needs to stay resident.
+  map_.drop_pages(map_.data(), map_.size());
 }
 
 const BteFile::Tensor* BteFile::find(std::string_view name) const {

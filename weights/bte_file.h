@@ -74,6 +74,9 @@ class BteFile {
   // Error(BadModel) naming the first corrupt tensor.
   void verify_checksums();
   size_t file_size() const { return map_.size(); }
+  // Drops the resident pages of a tensor this process has consumed (see
+  // MappedFile::drop_pages); its data stays readable.
+  void drop_pages(const void* data, size_t bytes) const { map_.drop_pages(data, bytes); }
 
  private:
   BteFile() = default;

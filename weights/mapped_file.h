@@ -27,6 +27,11 @@ class MappedFile {
   std::string_view bytes(size_t offset, size_t n) const {  // caller checked the range
     return {reinterpret_cast<const char*>(data_) + offset, n};
   }
+  // Gives the pages wholly inside [p, p + n) back to the kernel (they stay in
+  // the page cache and fault back in on the next read), so bytes already
+  // consumed — verified, or repacked into another layout — stop counting in
+  // this process's resident memory. Ranges outside the mapping are ignored.
+  void drop_pages(const void* p, size_t n) const;
 
  private:
   const unsigned char* data_ = nullptr;
