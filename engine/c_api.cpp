@@ -134,13 +134,14 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
       return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown mode " + std::to_string(int(o.mode)));
     if (o.dtype != BTE_DTYPE_FP32 && o.dtype != BTE_DTYPE_BF16 && o.dtype != BTE_DTYPE_FP16)
       return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown dtype " + std::to_string(int(o.dtype)));
-    if (o.dtype != BTE_DTYPE_FP32 && o.device == BTE_DEVICE_CPU)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "only fp32 is supported on the CPU");
     if (o.threads < 0 || o.max_batch_tokens < 0)
       return fail(BTE_ERROR_INVALID_ARGUMENT, "threads and max_batch_tokens must be >= 0");
     bte::EngineOptions eo;
     eo.device = o.device == BTE_DEVICE_CUDA ? bte::Device::Cuda : bte::Device::Cpu;
     eo.threads = o.threads;
+    eo.dtype = o.dtype == BTE_DTYPE_BF16 ? bte::DType::BF16
+               : o.dtype == BTE_DTYPE_FP16 ? bte::DType::F16
+                                           : bte::DType::F32;
     auto m = std::make_unique<bte_model>();
     m->engine = bte::Engine::load(path, eo);
     m->mode = o.mode == BTE_MODE_PACKED  ? bte::Mode::Packed

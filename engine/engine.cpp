@@ -2,6 +2,8 @@
 
 #include "base/check.h"
 #include "engine/host_backends.h"
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/ops.h"
 #include "kernels/cuda/cuda_runtime_info.h"
 #include "weights/bte_file.h"
 
@@ -34,7 +36,14 @@ Device parse_device(std::string_view n) {
 namespace {
 
 void check_device(const EngineOptions& o) {
-  if (o.device != Device::Cuda) return;
+  if (o.device == Device::Cpu) {
+    BTE_REQUIRE(o.dtype != DType::F16, ErrorKind::BadInput,
+                "--dtype fp16 is a GPU precision; on the CPU use fp32 or bf16");
+    BTE_REQUIRE(o.dtype != DType::BF16 || cpu::has_native_bf16(), ErrorKind::BadInput,
+                "--dtype bf16 needs a CPU with AVX512_BF16 or AMX (this one has: ",
+                cpu::cpu_flags_string(), "); bte does not emulate bf16 slowly: use fp32");
+    return;
+  }
   BTE_REQUIRE(cuda::built_with_cuda(), ErrorKind::Device,
               "--device cuda: this bte was built without CUDA (nvcc was not found at build time)");
   BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "--device cuda: ",
@@ -102,7 +111,7 @@ Backend& Engine::backend(Mode mode) {
     if (!reference_) reference_ = make_reference_backend(weights_, options_.threads);
     return *reference_;
   }
-  if (!fast_) fast_ = make_cpu_backend(weights_, options_.threads);
+  if (!fast_) fast_ = make_cpu_backend(weights_, options_.threads, options_.dtype == DType::BF16);
   return *fast_;
 }
 

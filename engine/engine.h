@@ -24,6 +24,7 @@
 #include "engine/profiler.h"
 #include "engine/runner.h"
 #include "tokenizer/tokenizer.h"
+#include "weights/dtype.h"
 
 namespace bte {
 
@@ -45,6 +46,10 @@ Device parse_device(std::string_view name);
 struct EngineOptions {
   Device device = Device::Cpu;
   int threads = 0;  // CPU threads; 0 = all cores
+  // Compute precision of the fused and packed modes (the reference mode is
+  // always fp32). CPU: fp32, or bf16 where the CPU runs it natively
+  // (AVX512_BF16 / AMX) — elsewhere bf16 is refused, never emulated slowly.
+  DType dtype = DType::F32;
 };
 
 // What to do with a text longer than the model takes.

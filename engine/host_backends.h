@@ -9,6 +9,7 @@
 namespace bte {
 
 std::unique_ptr<Backend> make_reference_backend(const ModelWeights& weights, int threads);
-std::unique_ptr<Backend> make_cpu_backend(const ModelWeights& weights, int threads);
+// bf16: bf16 GEMMs (the caller checked the CPU runs them natively).
+std::unique_ptr<Backend> make_cpu_backend(const ModelWeights& weights, int threads, bool bf16);
 
 }  // namespace bte

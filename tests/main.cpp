@@ -1,5 +1,6 @@
 // Test entry point. Catch2 2.x has no SKIP(); this main does what it cannot:
-// [cuda] cases need a GPU and [live] cases need PyTorch. When the machine
+// [cuda] cases need a GPU, [live] cases need PyTorch and [bf16] cases a CPU
+// with native bf16 (AVX512_BF16 or AMX). When the machine
 // lacks one, each such selected case is named with the reason, and
 //  - a run that selects only such cases (ctest runs one case per process)
 //    exits 77 with --skip-exit-code, which ctest reports as "Skipped";
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/ops.h"
 #include "kernels/cuda/cuda_runtime_info.h"
 #include "tests/test_util.h"
 
@@ -34,7 +36,7 @@ int main(int argc, char** argv) {
   if (int rc = session.applyCommandLine(int(pargv.size()), pargv.data()); rc != 0) return rc;
 
   // Probed only when a selected case needs them (importing torch takes ~1 s).
-  bool have_gpu = true, have_torch = true;
+  bool have_gpu = true, have_torch = true, have_bf16 = true;
   const auto& config = session.config();
   if (config.listTestNamesOnly() || config.listTests() || config.listTags()) return session.run();
   int selected = 0, blocked = 0;
@@ -44,13 +46,18 @@ int main(int argc, char** argv) {
     const auto& tags = tc.getTestCaseInfo().tags;
     const bool cuda = std::find(tags.begin(), tags.end(), "cuda") != tags.end();
     const bool live = std::find(tags.begin(), tags.end(), "live") != tags.end();
+    const bool bf16 = std::find(tags.begin(), tags.end(), "bf16") != tags.end();
     if (cuda) have_gpu = bte::cuda::device_count() > 0;
     if (live) have_torch = bte::test::have_torch();
-    if ((cuda && !have_gpu) || (live && !have_torch)) {
+    if (bf16) have_bf16 = bte::cpu::has_native_bf16();
+    if ((cuda && !have_gpu) || (live && !have_torch) || (bf16 && !have_bf16)) {
       ++blocked;
-      std::printf("SKIPPED %s: %s\n", tc.getTestCaseInfo().name.c_str(),
-                  cuda ? bte::cuda::device_summary().c_str()
-                       : "PyTorch is not importable by /usr/bin/python3 (apt install python3-torch)");
+      const std::string why =
+          cuda && !have_gpu ? bte::cuda::device_summary()
+          : live && !have_torch
+              ? std::string("PyTorch is not importable by /usr/bin/python3 (apt install python3-torch)")
+              : std::string("this CPU has no native bf16 (AVX512_BF16 or AMX)");
+      std::printf("SKIPPED %s: %s\n", tc.getTestCaseInfo().name.c_str(), why.c_str());
     }
   }
   if (blocked == 0) return session.run();
@@ -63,8 +70,9 @@ int main(int argc, char** argv) {
     if (i > 0 && args[i][0] != '-') spec += (spec.empty() ? "" : ",") + args[i];
     else args2.push_back(args[i]);
   }
-  const std::string excl =
-      std::string(have_gpu ? "" : "~[cuda]") + std::string(have_torch ? "" : "~[live]");
+  const std::string excl = std::string(have_gpu ? "" : "~[cuda]") +
+                           std::string(have_torch ? "" : "~[live]") +
+                           std::string(have_bf16 ? "" : "~[bf16]");
   if (!spec.empty()) {
     std::fprintf(stderr, "error: this selection mixes cases this machine cannot run with others; "
                          "run them separately (or add %s)\n", excl.c_str());

@@ -93,11 +93,14 @@ struct Prim {
   memory weights;  // empty: use the Linear's packed weights (the usual case)
 };
 
+dt to_dt(Precision p) { return p == Precision::BF16 ? dt::bf16 : dt::f32; }
+
 }  // namespace
 
 struct Linear::Impl {
   int N = 0, K = 0;
   Epilogue epilogue = Epilogue::None;
+  dt src_dt = dt::f32, dst_dt = dt::f32;
   memory::desc w_md;     // [K, N] logical, oneDNN's preferred (blocked) layout
   memory w_mem;          // the packed weights
   memory::desc b_md;     // [1, N], zero desc when there is no bias
@@ -114,7 +117,7 @@ struct Linear::Impl {
   mutable std::unordered_map<Key, decltype(lru)::iterator, KeyHash> index;
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& w) const {
-    const memory::desc src({M, K}, dt::f32, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    const memory::desc src({M, K}, src_dt, tag::ab), dst({M, N}, dst_dt, tag::ab);
     const auto d = !b_md.is_zero() ? dnnl::matmul::desc(src, w, b_md, dst) : dnnl::matmul::desc(src, w, dst);
     return dnnl::matmul::primitive_desc(d, attr, cpu_engine());
   }
@@ -126,7 +129,7 @@ struct Linear::Impl {
     } catch (const dnnl::error&) {
       // No implementation takes the pinned layout for this M: let oneDNN
       // choose and keep a copy of the weights in its layout.
-      p->pd = make_pd(M, memory::desc({K, N}, dt::f32, tag::any));
+      p->pd = make_pd(M, memory::desc({K, N}, src_dt, tag::any));
       p->weights = memory(p->pd.weights_desc(), cpu_engine());
       dnnl::stream s(cpu_engine());
       dnnl::reorder(w_mem, p->weights).execute(s, const_cast<memory&>(w_mem), p->weights);
@@ -169,10 +172,12 @@ struct Linear::Impl {
   }
 };
 
-Linear::Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue)
+Linear::Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue, Precision input,
+               Precision output)
     : impl_(std::make_unique<Impl>()) {
   BTE_CHECK(W != nullptr && N > 0 && K > 0, "Linear needs weights and N, K > 0 (N=", N, ", K=", K, ")");
   impl_->N = N, impl_->K = K, impl_->epilogue = epilogue;
+  impl_->src_dt = to_dt(input), impl_->dst_dt = to_dt(output);
 
   try {
     impl_->init(W, bias);
@@ -199,10 +204,11 @@ void Linear::Impl::init(const float* W, const float* bias) {
     std::memcpy(b_mem.get_data_handle(), bias, sizeof(float) * N);
   }
   // Let oneDNN pick the weights layout on a mid-sized M, then pin it.
-  const auto probe = make_pd(128, memory::desc({K, N}, dt::f32, tag::any));
+  const auto probe = make_pd(128, memory::desc({K, N}, src_dt, tag::any));
   w_md = probe.weights_desc();
   w_mem = memory(w_md, cpu_engine());
-  // W is [N, K] row-major = the [K, N] matrix in format ba.
+  // W is [N, K] row-major = the [K, N] matrix in format ba; for bf16 the
+  // reorder also rounds to nearest even.
   memory w_user({{K, N}, dt::f32, tag::ba}, cpu_engine(), const_cast<float*>(W));
   dnnl::reorder(w_user, w_mem).execute(s, w_user, w_mem);
   s.wait();
@@ -216,6 +222,12 @@ int Linear::N() const { return impl_->N; }
 int Linear::K() const { return impl_->K; }
 
 void Linear::forward(const float* x, int64_t M, float* y) const {
+  BTE_CHECK(impl_->src_dt == dt::f32 && impl_->dst_dt == dt::f32,
+            "Linear::forward(float*) on a bf16 Linear: use forward_any");
+  forward_any(x, M, y);
+}
+
+void Linear::forward_any(const void* x, int64_t M, void* y) const {
   BTE_CHECK(M >= 0, "negative row count ", M);
   if (M == 0) return;
   const Impl& I = *impl_;
@@ -223,8 +235,8 @@ void Linear::forward(const float* x, int64_t M, float* y) const {
   const auto p = I.get(M, threads);
 
   const auto& eng = cpu_engine();
-  memory src({{M, I.K}, dt::f32, tag::ab}, eng, const_cast<float*>(x));
-  memory dst({{M, I.N}, dt::f32, tag::ab}, eng, y);
+  memory src({{M, I.K}, I.src_dt, tag::ab}, eng, const_cast<void*>(x));
+  memory dst({{M, I.N}, I.dst_dt, tag::ab}, eng, y);
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, src},
       {DNNL_ARG_WEIGHTS, p->weights ? p->weights : I.w_mem},

@@ -21,11 +21,19 @@ enum class Epilogue {
   AddToOutput,  // y = y + x Wᵀ + b   (the residual already in y)
 };
 
+// Element type of an activation or weight matrix in memory. bf16 is the
+// upper half of an fp32 (uint16_t storage); products accumulate in fp32.
+enum class Precision { F32, BF16 };
+
 class Linear {
  public:
   // W: [N, K] fp32, bias: [N] fp32 (may be null). The pointers need only live
   // for the constructor: the weights are repacked into memory Linear owns.
-  Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue);
+  // `input` is the type of x and of the packed weights (bf16: W is rounded
+  // once here, to nearest even); `output` is the type of y. Bias, epilogue
+  // and accumulation are fp32 either way.
+  Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue,
+         Precision input = Precision::F32, Precision output = Precision::F32);
   ~Linear();
   Linear(Linear&&) noexcept;
   Linear& operator=(Linear&&) noexcept;
@@ -33,6 +41,8 @@ class Linear {
   // x: [M, K] (row stride K), y: [M, N] (row stride N). M may be 0.
   // Thread-safe: concurrent calls with different x/y are allowed.
   void forward(const float* x, int64_t M, float* y) const;
+  // Any precision: x and y hold elements of the types given at construction.
+  void forward_any(const void* x, int64_t M, void* y) const;
 
   int N() const;
   int K() const;

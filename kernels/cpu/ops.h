@@ -31,3 +31,14 @@ void l2_normalize_rows(float* x, int64_t rows, int d);
 void softmax_rows(float* x, int64_t rows, int n);
 
 }  // namespace bte::cpu
+
+namespace bte::cpu {
+
+// y[i] = x[i] rounded to bf16 (nearest even; NaN stays NaN). The GEMM inputs
+// of the bf16 path. Threads over chunks; the loop vectorises.
+void to_bf16(const float* x, uint16_t* y, int64_t n);
+// Whether this CPU runs bf16 GEMMs natively (AVX512_BF16 or AMX); without
+// it oneDNN would emulate them slowly, so bte refuses bf16 instead.
+bool has_native_bf16();
+
+}  // namespace bte::cpu

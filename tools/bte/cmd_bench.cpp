@@ -30,6 +30,7 @@ int cmd_bench(int argc, char** argv) {
         "  --iters N        timed iterations per mode (default 10, as in the tutorial)\n"
         "  --warmup N       untimed iterations after the first call (default 2)\n"
         "  --threads N      CPU threads (default: all cores)\n"
+        "  --dtype D        fp32 (default) or bf16 for the fused and packed modes\n"
         "  --max-length N   truncate texts to N tokens (default 256, as torchtext's transform)\n"
         "  --profile        add the per-op time table of each mode\n"
         "  --json           one JSON object instead of the table\n"
@@ -41,9 +42,7 @@ int cmd_bench(int argc, char** argv) {
   EngineOptions eo;
   eo.device = parse_device(args.get_or("--device", "cpu"));
   eo.threads = args.get_int("--threads", 0, 0, 4096);
-  const std::string dtype = args.get_or("--dtype", "fp32");
-  BTE_REQUIRE(dtype == "fp32", ErrorKind::BadInput, "--dtype ", dtype,
-              ": only fp32 is implemented on this device");
+  eo.dtype = parse_dtype(args.get_or("--dtype", "fp32"));
   BenchOptions opt;
   opt.iters = args.get_int("--iters", 10, 1, 100000);
   opt.warmup = args.get_int("--warmup", 2, 0, 100000);
