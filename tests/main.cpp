@@ -63,23 +63,40 @@ int main(int argc, char** argv) {
   if (blocked == 0) return session.run();
   if (blocked == selected) return skip_exit ? 77 : 0;
 
-  // Mixed selection: run the same selection minus the blocked tags.
-  std::string spec;
-  std::vector<std::string> args2;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (i > 0 && args[i][0] != '-') spec += (spec.empty() ? "" : ",") + args[i];
-    else args2.push_back(args[i]);
-  }
+  // Mixed selection: the same selection minus the blocked tags, appended to
+  // each OR-term of the test spec ("a,b" -> "a~[cuda],b~[cuda]").
   const std::string excl = std::string(have_gpu ? "" : "~[cuda]") +
                            std::string(have_torch ? "" : "~[live]") +
                            std::string(have_bf16 ? "" : "~[bf16]");
-  if (!spec.empty()) {
-    std::fprintf(stderr, "error: this selection mixes cases this machine cannot run with others; "
-                         "run them separately (or add %s)\n", excl.c_str());
-    return 1;
+  // Catch2 options whose next argument is a value, not a test spec.
+  static const char* const kValued[] = {"-o", "--out", "-r", "--reporter", "-n", "--name", "-d",
+                                        "--durations", "-f", "--input-file", "-x", "--abortx",
+                                        "-w", "--warn", "-v", "--verbosity", "--rng-seed", "--order",
+                                        "--use-colour", "-c", "--section"};
+  std::vector<std::string> args2;
+  bool any_spec = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i == 0 || args[i][0] == '-') {
+      args2.push_back(args[i]);
+      for (const char* v : kValued)
+        if (args[i] == v && i + 1 < args.size()) args2.push_back(args[++i]);
+      continue;
+    }
+    any_spec = true;
+    std::string term, spec;
+    for (size_t k = 0; k <= args[i].size(); ++k) {
+      if (k == args[i].size() || args[i][k] == ',') {
+        spec += (spec.empty() ? "" : ",") + term + excl;
+        term.clear();
+      } else {
+        term += args[i][k];
+      }
+    }
+    args2.push_back(spec);
   }
-  args2.push_back(excl);
+  if (!any_spec) args2.push_back(excl);
   auto argv2 = to_argv(args2);
+  session.configData() = Catch::ConfigData();  // applyCommandLine appends to the old spec otherwise
   if (int rc = session.applyCommandLine(int(argv2.size()), argv2.data()); rc != 0) return rc;
   return session.run();
 }
