@@ -4,6 +4,7 @@
 // (reference) vs the fast path (fused) vs fast path + sparsity (packed).
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "base/check.h"
@@ -14,11 +15,21 @@
 #include "tools/bte/workloads.h"
 
 namespace bte::cli {
+namespace {
+
+void write_json(const std::string& path, const nlohmann::json& j) {
+  std::ofstream out(path);
+  out << j.dump() << "\n";
+  BTE_REQUIRE(out.good(), ErrorKind::BadInput, path, ": cannot write");
+}
+
+}  // namespace
 
 int cmd_bench(int argc, char** argv) {
   const Args args(argc, argv, 2,
                   {"--model", "--config", "--workload", "--mode", "--iters", "--warmup", "--threads",
-                   "--device", "--dtype", "--max-length", "--num-labels"},
+                   "--device", "--dtype", "--max-length", "--num-labels", "--dump-ids",
+                   "--dump-logits"},
                   {"--profile", "--json", "--help", "--no-ceiling"}, {{"-m", "--model"}});
   if (args.flag("--help")) {
     std::printf(
@@ -35,6 +46,8 @@ int cmd_bench(int argc, char** argv) {
         "  --profile        add the per-op time table of each mode\n"
         "  --json           one JSON object instead of the table\n"
         "  --no-ceiling     skip measuring oneDNN's GEMM ceiling\n"
+        "  --dump-ids FILE     write the batch's token ids (JSON list of lists), for peers\n"
+        "  --dump-logits FILE  write the packed mode's logits (JSON), to check peers against\n"
         "Without -m, a seeded random model of the --config size (default base) is built in\n"
         "memory, with the embedded test tokenizer.\n");
     return 0;
@@ -59,6 +72,19 @@ int cmd_bench(int argc, char** argv) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const ModelConfig& c = engine->config();
   const Workload w = make_workload(args.get_or("--workload", "seed-big"), *engine, max_length);
+  if (auto path = args.get("--dump-ids")) write_json(*path, nlohmann::json(w.seqs));
+  if (auto path = args.get("--dump-logits")) {
+    BTE_REQUIRE(c.has_head(), ErrorKind::BadInput, "--dump-logits: the model has no head");
+    RunRequest req;
+    req.outputs.logits = true;
+    const RunOutputs out =
+        engine->run(PackedBatch::from_ids(w.seqs, c.pad_id, c.max_tokens()), Mode::Packed, req);
+    nlohmann::json rows = nlohmann::json::array();
+    for (int i = 0; i < out.n_seqs; ++i)
+      rows.push_back(std::vector<float>(out.logits.begin() + int64_t(i) * c.num_labels,
+                                        out.logits.begin() + int64_t(i + 1) * c.num_labels));
+    write_json(*path, rows);
+  }
   const BenchReport r = run_bench(*engine, w, opt);
 
   if (args.flag("--json")) {

@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""bte side by side with the engines a user would pick instead.
+
+Same weights (a seeded random XLM-R checkpoint written by tools/oracle, read
+by every engine), the same token ids (bte's, from `bte bench --dump-ids`),
+the same thread count, in one run:
+
+  bte            reference / fused / packed (`bte bench --json`)
+  PyTorch        nn.TransformerEncoder: slow path, fast path (padded),
+                 fast path + nested tensors (the Better Transformer tutorial)
+  transformers   XLMRobertaForSequenceClassification, SDPA attention
+  ONNX Runtime   the HF model exported to ONNX, optimised by
+                 onnxruntime.transformers (fused attention), CPU provider
+  CTranslate2    its Transformers converter, Encoder.forward_batch (float32)
+
+Every peer's logits are checked against bte's packed mode. A peer that cannot
+be installed or run is reported as MISSING with the reason.
+
+Peers live in a virtual environment (never needed by bte's build or tests):
+  python3 -m venv .venv-oracle && .venv-oracle/bin/pip install torch transformers \
+      onnx onnxscript onnxruntime ctranslate2 matplotlib
+  .venv-oracle/bin/python tools/bench_peers.py --size base --threads 2 --json out/peers-base.json
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tools", "oracle"))
+
+SIZES = {  # layers, hidden, heads, ffn
+    "tiny": (2, 64, 4, 128),
+    "base": (12, 768, 12, 3072),
+    "large": (24, 1024, 16, 4096),
+}
+PAD = 1
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr[-2000:]}")
+    return r.stdout
+
+
+def prepare(size, workdir, bte):
+    """A seeded random checkpoint of the named size and its .bte conversion."""
+    layers, hidden, heads, ffn = SIZES[size]
+    ckpt = os.path.join(workdir, f"{size}_hf")
+    if not os.path.exists(os.path.join(ckpt, "config.json")):
+        run(["/usr/bin/python3", os.path.join(REPO, "tools/oracle/oracle.py"), "checkpoint",
+             "--seed", "7", "--spm", os.path.join(REPO, "tests/data/spm/unigram.model"),
+             "--layers", str(layers), "--hidden", str(hidden), "--heads", str(heads),
+             "--ffn", str(ffn), "--max-positions", "514", "--num-labels", "2", "--out", ckpt])
+    model = os.path.join(workdir, f"{size}.bte")
+    if not os.path.exists(model):
+        run([bte, "convert", ckpt, "-o", model])
+    return ckpt, model
+
+
+def timed(fn, iters, warmup):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times), min(times)
+
+
+def padded(ids):
+    import torch
+    L = max(len(s) for s in ids)
+    x = torch.full((len(ids), L), PAD, dtype=torch.long)
+    mask = torch.zeros((len(ids), L), dtype=torch.long)
+    for i, s in enumerate(ids):
+        x[i, :len(s)] = torch.tensor(s)
+        mask[i, :len(s)] = 1
+    return x, mask
+
+
+# ---- peers: each returns (callable running one batch, logits [n, C] numpy, notes) ----
+
+def peer_torch_bt(ckpt, ids, path):
+    """nn.TransformerEncoder from the same weights, as the tutorial runs it."""
+    import torch
+    from hf_checkpoint import read_checkpoint
+    from xlmr_model import XlmrEncoder
+    cfg, w = read_checkpoint(ckpt)
+    m = XlmrEncoder(cfg, {k: torch.from_numpy(v.copy()) for k, v in w.items()})
+    x, mask = padded(ids)
+    real = mask.bool()
+    positions = torch.cumsum(mask, 1) * mask + PAD
+
+    def forward():
+        h = m.emb_norm(m.word(x) + m.position(positions) + m.token_type(torch.zeros_like(x)))
+        h = m.encoder(h, src_key_padding_mask=~real)
+        if h.is_nested:
+            h = h.to_padded_tensor(0.0)
+        return m.cls_out(torch.tanh(m.cls_dense(h[:, 0])))
+
+    enc = m.encoder
+    if path == "slow":
+        m.train()  # dropout is 0: same function, but no fast path (training mode, autograd on)
+
+        def fn():
+            with torch.enable_grad():
+                return forward()
+    else:
+        m.eval()
+        nested = path == "nested"
+        enc.enable_nested_tensor = nested
+        if hasattr(enc, "use_nested_tensor"):
+            enc.use_nested_tensor = nested
+
+        def fn():
+            with torch.inference_mode():
+                return forward()
+    logits = fn().detach().numpy()
+    return fn, logits, f"torch {torch.__version__}, mkldnn {torch.backends.mkldnn.is_available()}"
+
+
+def peer_hf(ckpt, ids):
+    import torch
+    from transformers import XLMRobertaForSequenceClassification
+    m = XLMRobertaForSequenceClassification.from_pretrained(
+        ckpt, attn_implementation="sdpa", dtype=torch.float32).eval()
+    x, mask = padded(ids)
+
+    def fn():
+        with torch.inference_mode():
+            return m(input_ids=x, attention_mask=mask).logits
+    import transformers
+    return fn, fn().numpy(), f"transformers {transformers.__version__}, SDPA, torch {torch.__version__}"
+
+
+def peer_onnxruntime(ckpt, ids, threads, workdir, size):
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from onnxruntime.transformers import optimizer
+    from transformers import XLMRobertaForSequenceClassification
+    layers, hidden, heads, _ = SIZES[size]
+    raw = os.path.join(workdir, f"{size}.onnx")
+    opt_path = os.path.join(workdir, f"{size}.opt.onnx")
+    if not os.path.exists(opt_path):
+        m = XLMRobertaForSequenceClassification.from_pretrained(
+            ckpt, attn_implementation="eager", dtype=torch.float32).eval()
+        x, mask = padded([[0, 5, 6, 2], [0, 7, 2]])
+        kw = dict(input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                  dynamic_axes={"input_ids": {0: "b", 1: "l"}, "attention_mask": {0: "b", 1: "l"},
+                                "logits": {0: "b"}}, opset_version=17)
+        try:
+            torch.onnx.export(m, (x, mask), raw, dynamo=False, **kw)
+        except TypeError:
+            torch.onnx.export(m, (x, mask), raw, **kw)
+        opt = optimizer.optimize_model(raw, model_type="bert", num_heads=heads, hidden_size=hidden)
+        opt.save_model_to_file(opt_path)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(opt_path, so, providers=["CPUExecutionProvider"])
+    fused = sorted({n.op_type for n in __import__("onnx").load(opt_path).graph.node
+                    if n.op_type in ("Attention", "MultiHeadAttention", "SkipLayerNormalization",
+                                     "BiasGelu", "FastGelu", "EmbedLayerNormalization")})
+    x, mask = padded(ids)
+    feed = {"input_ids": x.numpy().astype(np.int64), "attention_mask": mask.numpy().astype(np.int64)}
+
+    def fn():
+        return sess.run(["logits"], feed)[0]
+    return fn, fn(), f"onnxruntime {ort.__version__}, CPU EP, fused ops: {', '.join(fused) or 'none'}"
+
+
+def peer_ctranslate2(ckpt, ids, threads, workdir, size):
+    import ctranslate2
+    import numpy as np
+    from hf_checkpoint import read_checkpoint
+    out = os.path.join(workdir, f"{size}_ct2")
+    if not os.path.exists(os.path.join(out, "model.bin")):
+        ctranslate2.converters.TransformersConverter(ckpt).convert(out, force=True)
+    enc = ctranslate2.Encoder(out, device="cpu", compute_type="float32", intra_threads=threads,
+                              inter_threads=1)
+    _, w = read_checkpoint(ckpt)
+
+    def head(h0):  # RobertaClassificationHead on the first token, in numpy
+        t = np.tanh(h0 @ w["classifier.dense.weight"].T + w["classifier.dense.bias"])
+        return t @ w["classifier.out_proj.weight"].T + w["classifier.out_proj.bias"]
+
+    def fn():
+        o = enc.forward_batch(ids)
+        h = np.array(o.last_hidden_state)
+        return head(h[:, 0])
+    return fn, fn(), f"ctranslate2 {ctranslate2.__version__}, float32, lengths-aware Encoder"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default="base", choices=SIZES)
+    ap.add_argument("--workloads", default="seed-small,seed-big,mixed,full")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=10, help="timed iterations (seed-* workloads)")
+    ap.add_argument("--iters-big", type=int, default=3, help="timed iterations (mixed, full)")
+    ap.add_argument("--bte", default=os.path.join(REPO, "build/tools/bte"))
+    ap.add_argument("--workdir", default=os.path.join(REPO, "out/peers"))
+    ap.add_argument("--json", help="write every measurement here")
+    ap.add_argument("--skip", default="", help="comma-separated peers to leave out (named in the report)")
+    a = ap.parse_args()
+
+    os.makedirs(a.workdir, exist_ok=True)
+    os.environ["OMP_NUM_THREADS"] = str(a.threads)
+    import torch
+    torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)
+    ckpt, model = prepare(a.size, a.workdir, a.bte)
+    skip = set(filter(None, a.skip.split(",")))
+    report = {"date": time.strftime("%Y-%m-%d"), "size": a.size, "threads": a.threads,
+              "machine": {"cpu": platform.processor() or platform.machine(),
+                          "cpu_model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                                             if l.startswith("model name")), "?")},
+              "workloads": []}
+    for wl in a.workloads.split(","):
+        iters = a.iters if wl.startswith("seed") else a.iters_big
+        ids_path = os.path.join(a.workdir, f"{a.size}-{wl}.ids.json")
+        logits_path = os.path.join(a.workdir, f"{a.size}-{wl}.logits.json")
+        out = run([a.bte, "bench", "-m", model, "--workload", wl, "--threads", str(a.threads),
+                   "--iters", str(iters), "--warmup", "2", "--json", "--dump-ids", ids_path,
+                   "--dump-logits", logits_path])
+        b = json.loads(out)
+        ids = json.load(open(ids_path))
+        import numpy as np
+        ref_logits = np.array(json.load(open(logits_path)))
+        real = b["workload"]["real_tokens"]
+        rows = [{"engine": "bte " + m["mode"], "median_ms": m["median_ms"], "min_ms": m["min_ms"],
+                 "max_abs_logit_diff": 0.0 if m["mode"] == "packed" else None,
+                 "notes": m["path"]} for m in b["modes"]]
+        peers = [
+            ("PyTorch slow path", lambda: peer_torch_bt(ckpt, ids, "slow")),
+            ("PyTorch fast path", lambda: peer_torch_bt(ckpt, ids, "fast")),
+            ("PyTorch fast + nested", lambda: peer_torch_bt(ckpt, ids, "nested")),
+            ("transformers SDPA", lambda: peer_hf(ckpt, ids)),
+            ("ONNX Runtime", lambda: peer_onnxruntime(ckpt, ids, a.threads, a.workdir, a.size)),
+            ("CTranslate2", lambda: peer_ctranslate2(ckpt, ids, a.threads, a.workdir, a.size)),
+        ]
+        for name, make in peers:
+            if name in skip:
+                rows.append({"engine": name, "missing": "skipped (--skip)"})
+                continue
+            try:
+                fn, logits, notes = make()
+                med, mn = timed(fn, iters, 2)
+                diff = float(np.abs(np.asarray(logits, dtype=np.float64) - ref_logits).max())
+                rows.append({"engine": name, "median_ms": med, "min_ms": mn,
+                             "max_abs_logit_diff": diff, "notes": notes})
+            except Exception as e:  # reported, never dropped
+                rows.append({"engine": name, "missing": f"{type(e).__name__}: {str(e)[:300]}"})
+        for r in rows:
+            if "median_ms" in r:
+                r["tokens_per_s"] = real / (r["median_ms"] / 1e3)
+        best_peer = min((r for r in rows if r["engine"] in
+                         ("PyTorch fast + nested", "transformers SDPA", "ONNX Runtime", "CTranslate2")
+                         and "median_ms" in r), key=lambda r: r["median_ms"], default=None)
+        w = {"workload": wl, "real_tokens": real, "padded_tokens": b["workload"]["padded_tokens"],
+             "padding_fraction": b["workload"]["padding_fraction"], "rows": rows,
+             "gemm_ceiling": b.get("gemm_ceiling"), "useful_gflop": b["useful_gflop"],
+             "best_peer": best_peer["engine"] if best_peer else None}
+        report["workloads"].append(w)
+        print(f"\n== {a.size} / {wl}: {b['workload']['texts']} texts, {real:.0f} real tokens, "
+              f"{100 * b['workload']['padding_fraction']:.1f}% padding; {a.threads} threads; "
+              f"median of {iters} ==")
+        print(f"{'engine':24} {'median ms':>10} {'tokens/s':>10} {'vs best peer':>13} {'max|dlogit|':>12}")
+        for r in rows:
+            if "missing" in r:
+                print(f"{r['engine']:24} MISSING: {r['missing']}")
+                continue
+            ratio = best_peer["median_ms"] / r["median_ms"] if best_peer else float("nan")
+            d = r["max_abs_logit_diff"]
+            print(f"{r['engine']:24} {r['median_ms']:10.2f} {r['tokens_per_s']:10.0f} {ratio:12.2f}x "
+                  f"{'' if d is None else f'{d:12.2e}'}")
+        if best_peer:
+            print(f"best peer: {best_peer['engine']}")
+        for r in rows:
+            if "notes" in r and not r["engine"].startswith("bte"):
+                print(f"  {r['engine']}: {r['notes']}")
+    if a.json:
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+        with open(a.json, "w") as f:
+            json.dump(report, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
