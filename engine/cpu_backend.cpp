@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "engine/host_backends.h"
-#include "engine/host_memory.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear.h"
@@ -27,7 +26,7 @@ struct LayerLinears {
   cpu::Linear qkv, out, up, down;
 };
 
-class CpuBackend final : public Backend {
+class CpuBackend final : public HostBackend {
  public:
   CpuBackend(const ModelWeights& w, int threads, bool bf16) : w_(w), c_(w.config), bf16_(bf16) {
     cpu::set_num_threads(threads);
@@ -60,11 +59,6 @@ class CpuBackend final : public Backend {
            "; " + std::to_string(cpu::num_threads()) + " threads; CPU " +
            cpu::cpu_features().brand + ": " + cpu::cpu_flags_string() + ")";
   }
-  void* allocate(size_t bytes) override { return host_allocate(bytes); }
-  void release(void* p) override { host_release(p); }
-  void upload(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
-  void download(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
-  void synchronize() override {}
 
   int64_t scratch_floats(const VarlenLayout& layout) const override {
     return bf16_floats(layout.total_rows()) +

@@ -4,9 +4,22 @@
 
 #include <memory>
 
+#include <cstring>
+
 #include "engine/backend.h"
+#include "engine/host_memory.h"
 
 namespace bte {
+
+// The memory half of the seam for backends whose memory is the host's.
+class HostBackend : public Backend {
+ public:
+  void* allocate(size_t bytes) override { return host_allocate(bytes); }
+  void release(void* p) override { host_release(p); }
+  void upload(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
+  void download(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
+  void synchronize() override {}
+};
 
 std::unique_ptr<Backend> make_reference_backend(const ModelWeights& weights, int threads);
 // bf16: bf16 GEMMs (the caller checked the CPU runs them natively).

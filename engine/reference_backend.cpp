@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "engine/host_backends.h"
-#include "engine/host_memory.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/reference/embedding.h"
@@ -27,7 +26,7 @@ struct LayerGemms {
   cpu::Linear q, k, v, out, up, down;
 };
 
-class ReferenceBackend final : public Backend {
+class ReferenceBackend final : public HostBackend {
  public:
   ReferenceBackend(const ModelWeights& w, int threads) : w_(w), c_(w.config) {
     cpu::set_num_threads(threads);
@@ -48,11 +47,6 @@ class ReferenceBackend final : public Backend {
            "explicit N*H*L*L masked scores, separate softmax, bias, GELU, residual and LayerNorm "
            "passes; " + std::to_string(cpu::num_threads()) + " threads for the GEMMs)";
   }
-  void* allocate(size_t bytes) override { return host_allocate(bytes); }
-  void release(void* p) override { host_release(p); }
-  void upload(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
-  void download(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
-  void synchronize() override {}
 
   // q, k, v: [rows, d] each (reused as the [rows, d] temporary of the
   // residual projections), then the score tensor [N, H, L, L].

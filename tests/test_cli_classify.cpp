@@ -17,13 +17,6 @@ using namespace bte::test;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
-
 const std::string& tiny_model() {
   static const std::string path = convert_checkpoint(data_path("golden/tiny"));
   return path;

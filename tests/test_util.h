@@ -41,6 +41,8 @@ CommandResult run_command(const std::string& command);
 std::string bte_binary();
 // A fresh empty directory under the system temp dir, removed at exit.
 std::string temp_dir();
+// The lines of a text (without their '\n').
+std::vector<std::string> lines_of(const std::string& s);
 // Shell-quotes one argument.
 std::string shell_quote(const std::string& s);
 

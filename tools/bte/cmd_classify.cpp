@@ -53,13 +53,7 @@ int cmd_classify(int argc, char** argv) {
   const int top_k = args.get_int("--top-k", 1, 1, c.num_labels);
   const bool json = args.flag("--json");
 
-  PipelineOptions po;
-  po.mode = m.mode;
-  po.limits.max_batch = args.get_int("--batch-size", 64, 1, 1 << 20);
-  po.limits.max_tokens = args.get_int("--max-tokens", 16384, 1, 1 << 30);
-  po.max_length = args.get_int("--max-length", 0, 2, 1 << 20);
-  po.truncation = args.flag("--no-truncate") ? Truncation::Refuse : Truncation::Truncate;
-  po.progress = true;  // shown only when stderr is a terminal
+  PipelineOptions po = pipeline_options(args, m.mode);
   po.request.outputs.logits = true;
 
   TextSource src(args.positionals(), args.get_or("--file", ""));

@@ -44,13 +44,7 @@ int cmd_embed(int argc, char** argv) {
 
   OpenedModel m = open_model(args);
   const int d = m.engine->config().hidden;
-  PipelineOptions po;
-  po.mode = m.mode;
-  po.limits.max_batch = args.get_int("--batch-size", 64, 1, 1 << 20);
-  po.limits.max_tokens = args.get_int("--max-tokens", 16384, 1, 1 << 30);
-  po.max_length = args.get_int("--max-length", 0, 2, 1 << 20);
-  po.truncation = args.flag("--no-truncate") ? Truncation::Refuse : Truncation::Truncate;
-  po.progress = true;
+  PipelineOptions po = pipeline_options(args, m.mode);
   po.request.outputs.cls = pooling == "cls";
   po.request.outputs.mean = pooling == "mean";
   po.request.outputs.normalize = args.flag("--normalize");

@@ -41,6 +41,17 @@ class Progress {
 
 }  // namespace
 
+PipelineOptions pipeline_options(const Args& args, Mode mode) {
+  PipelineOptions po;
+  po.mode = mode;
+  po.limits.max_batch = args.get_int("--batch-size", 64, 1, 1 << 20);
+  po.limits.max_tokens = args.get_int("--max-tokens", 16384, 1, 1 << 30);
+  po.max_length = args.get_int("--max-length", 0, 2, 1 << 20);
+  po.truncation = args.flag("--no-truncate") ? Truncation::Refuse : Truncation::Truncate;
+  po.progress = true;  // shown only when stderr is a terminal
+  return po;
+}
+
 int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& opt,
                      const ResultSink& sink) {
   const int model_max = engine.config().max_tokens();

@@ -9,6 +9,7 @@
 
 #include "engine/batch_planner.h"
 #include "engine/engine.h"
+#include "tools/bte/args.h"
 #include "tools/bte/text_input.h"
 
 namespace bte::cli {
@@ -22,6 +23,10 @@ struct PipelineOptions {
   bool progress = false;  // a progress line on stderr
   RunRequest request;
 };
+
+// --batch-size, --max-tokens, --max-length and --no-truncate, as classify
+// and embed take them.
+PipelineOptions pipeline_options(const Args& args, Mode mode);
 
 // sink(index, outputs, row): text `index` (0-based, input order) is row `row` of `outputs`.
 using ResultSink = std::function<void(int64_t index, const RunOutputs& outputs, int row)>;
