@@ -200,6 +200,38 @@ def peer_ctranslate2(ckpt, ids, threads, workdir, size):
     return fn, fn(), f"ctranslate2 {ctranslate2.__version__}, float32, lengths-aware Encoder"
 
 
+PEERS = ["PyTorch slow path", "PyTorch fast path", "PyTorch fast + nested", "transformers SDPA",
+         "ONNX Runtime", "CTranslate2"]
+
+
+def worker(a):
+    """One peer on one workload; prints one JSON row (a peer that fails is MISSING, with why)."""
+    import numpy as np
+    import torch
+    torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)
+    ckpt = os.path.join(a.workdir, f"{a.size}_hf")
+    ids = json.load(open(a.ids))
+    ref_logits = np.array(json.load(open(a.logits)))
+    makers = {
+        "PyTorch slow path": lambda: peer_torch_bt(ckpt, ids, "slow"),
+        "PyTorch fast path": lambda: peer_torch_bt(ckpt, ids, "fast"),
+        "PyTorch fast + nested": lambda: peer_torch_bt(ckpt, ids, "nested"),
+        "transformers SDPA": lambda: peer_hf(ckpt, ids),
+        "ONNX Runtime": lambda: peer_onnxruntime(ckpt, ids, a.threads, a.workdir, a.size),
+        "CTranslate2": lambda: peer_ctranslate2(ckpt, ids, a.threads, a.workdir, a.size),
+    }
+    try:
+        fn, logits, notes = makers[a.worker]()
+        med, mn = timed(fn, a.iters, 2)
+        diff = float(np.abs(np.asarray(logits, dtype=np.float64) - ref_logits).max())
+        row = {"engine": a.worker, "median_ms": med, "min_ms": mn, "max_abs_logit_diff": diff,
+               "notes": notes}
+    except Exception as e:  # reported, never dropped
+        row = {"engine": a.worker, "missing": f"{type(e).__name__}: {str(e)[:300]}"}
+    print(json.dumps(row))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="base", choices=SIZES)
@@ -211,13 +243,15 @@ def main():
     ap.add_argument("--workdir", default=os.path.join(REPO, "out/peers"))
     ap.add_argument("--json", help="write every measurement here")
     ap.add_argument("--skip", default="", help="comma-separated peers to leave out (named in the report)")
+    ap.add_argument("--worker", choices=PEERS, help=argparse.SUPPRESS)
+    ap.add_argument("--ids", help=argparse.SUPPRESS)
+    ap.add_argument("--logits", help=argparse.SUPPRESS)
     a = ap.parse_args()
 
-    os.makedirs(a.workdir, exist_ok=True)
     os.environ["OMP_NUM_THREADS"] = str(a.threads)
-    import torch
-    torch.set_num_threads(a.threads)
-    torch.set_num_interop_threads(1)
+    if a.worker:
+        return worker(a)
+    os.makedirs(a.workdir, exist_ok=True)
     ckpt, model = prepare(a.size, a.workdir, a.bte)
     skip = set(filter(None, a.skip.split(",")))
     report = {"date": time.strftime("%Y-%m-%d"), "size": a.size, "threads": a.threads,
@@ -233,33 +267,25 @@ def main():
                    "--iters", str(iters), "--warmup", "2", "--json", "--dump-ids", ids_path,
                    "--dump-logits", logits_path])
         b = json.loads(out)
-        ids = json.load(open(ids_path))
-        import numpy as np
-        ref_logits = np.array(json.load(open(logits_path)))
         real = b["workload"]["real_tokens"]
         rows = [{"engine": "bte " + m["mode"], "median_ms": m["median_ms"], "min_ms": m["min_ms"],
                  "max_abs_logit_diff": 0.0 if m["mode"] == "packed" else None,
                  "notes": m["path"]} for m in b["modes"]]
-        peers = [
-            ("PyTorch slow path", lambda: peer_torch_bt(ckpt, ids, "slow")),
-            ("PyTorch fast path", lambda: peer_torch_bt(ckpt, ids, "fast")),
-            ("PyTorch fast + nested", lambda: peer_torch_bt(ckpt, ids, "nested")),
-            ("transformers SDPA", lambda: peer_hf(ckpt, ids)),
-            ("ONNX Runtime", lambda: peer_onnxruntime(ckpt, ids, a.threads, a.workdir, a.size)),
-            ("CTranslate2", lambda: peer_ctranslate2(ckpt, ids, a.threads, a.workdir, a.size)),
-        ]
-        for name, make in peers:
+        # Each peer runs in a process of its own, one after the other: no
+        # engine's thread pool (spinning OpenMP / ORT workers) is left alive
+        # to slow down the next one, bte included.
+        for name in PEERS:
             if name in skip:
                 rows.append({"engine": name, "missing": "skipped (--skip)"})
                 continue
+            r = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", name,
+                                "--size", a.size, "--threads", str(a.threads), "--workdir", a.workdir,
+                                "--ids", ids_path, "--logits", logits_path, "--iters", str(iters)],
+                               capture_output=True, text=True)
             try:
-                fn, logits, notes = make()
-                med, mn = timed(fn, iters, 2)
-                diff = float(np.abs(np.asarray(logits, dtype=np.float64) - ref_logits).max())
-                rows.append({"engine": name, "median_ms": med, "min_ms": mn,
-                             "max_abs_logit_diff": diff, "notes": notes})
-            except Exception as e:  # reported, never dropped
-                rows.append({"engine": name, "missing": f"{type(e).__name__}: {str(e)[:300]}"})
+                rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
+            except (IndexError, ValueError):
+                rows.append({"engine": name, "missing": f"worker failed ({r.returncode}): {r.stderr[-300:]}"})
         for r in rows:
             if "median_ms" in r:
                 r["tokens_per_s"] = real / (r["median_ms"] / 1e3)
@@ -268,7 +294,8 @@ def main():
                          and "median_ms" in r), key=lambda r: r["median_ms"], default=None)
         w = {"workload": wl, "real_tokens": real, "padded_tokens": b["workload"]["padded_tokens"],
              "padding_fraction": b["workload"]["padding_fraction"], "rows": rows,
-             "gemm_ceiling": b.get("gemm_ceiling"), "useful_gflop": b["useful_gflop"],
+             "gemm_ceiling": b.get("gemm_ceiling"), "memory_floor": b.get("memory_floor"),
+             "useful_gflop": b["useful_gflop"], "bte_machine": b["machine"],
              "best_peer": best_peer["engine"] if best_peer else None}
         report["workloads"].append(w)
         print(f"\n== {a.size} / {wl}: {b['workload']['texts']} texts, {real:.0f} real tokens, "
@@ -285,6 +312,16 @@ def main():
                   f"{'' if d is None else f'{d:12.2e}'}")
         if best_peer:
             print(f"best peer: {best_peer['engine']}")
+        packed = next(r for r in rows if r["engine"] == "bte packed")
+        if w["gemm_ceiling"]:
+            g = b["useful_gflop"] / (packed["median_ms"] / 1e3)
+            print(f"bte packed: {g:.1f} useful GFLOP/s = {100 * g / w['gemm_ceiling']['gflops']:.0f}% of "
+                  f"the oneDNN GEMM ceiling {w['gemm_ceiling']['gflops']:.1f} ({w['gemm_ceiling']['shapes']})")
+        if w["memory_floor"]:
+            f = w["memory_floor"]
+            print(f"memory floor {f['ms']:.2f} ms ({f['encoder_weight_bytes'] / 1e6:.0f} MB at "
+                  f"{f['copy_gbps']:.1f} GB/s): bte packed at {packed['median_ms'] / f['ms']:.2f}x")
+        print(f"machine: {b['machine']}")
         for r in rows:
             if "notes" in r and not r["engine"].startswith("bte"):
                 print(f"  {r['engine']}: {r['notes']}")

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <random>
+#include <thread>
 
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear.h"
@@ -64,6 +66,36 @@ void gemm_ceiling(const ModelConfig& c, int64_t M, int iters, BenchReport& r) {
                         std::to_string(N) + "x" + std::to_string(K);
   }
   r.ceiling_gflops = flops / (ms * 1e6);
+}
+
+// A large memcpy split over the engine's threads (as its GEMMs read their
+// weights): bytes copied per second, best of a few runs. 512 MiB per side is
+// far beyond any cache, so this is DRAM bandwidth.
+double copy_bandwidth_gbps() {
+  const size_t bytes = size_t(512) << 20;
+  std::vector<char> src(bytes, 1), dst(bytes, 0);
+  const int n = std::max(1, cpu::num_threads());
+  const size_t chunk = (bytes + n - 1) / n;
+  double best = 1e30;
+  for (int rep = 0; rep < 5; ++rep) {
+    const auto t0 = Clock::now();
+    std::vector<std::thread> workers;
+    for (int t = 0; t < n; ++t)
+      workers.emplace_back([&, t] {
+        const size_t lo = std::min(bytes, t * chunk), hi = std::min(bytes, lo + chunk);
+        std::memcpy(dst.data() + lo, src.data() + lo, hi - lo);
+      });
+    for (auto& w : workers) w.join();
+    best = std::min(best, ms_since(t0));
+  }
+  return double(bytes) / (best * 1e6);
+}
+
+void memory_floor(const ModelConfig& c, DType dtype, BenchReport& r) {
+  const double per_layer = 4.0 * c.hidden * c.hidden + 2.0 * c.hidden * c.ffn;
+  r.encoder_weight_bytes = per_layer * c.layers * (dtype == DType::BF16 ? 2 : 4);
+  r.copy_gbps = copy_bandwidth_gbps();
+  r.memory_floor_ms = r.encoder_weight_bytes / (r.copy_gbps * 1e6);
 }
 
 }  // namespace
@@ -125,6 +157,8 @@ BenchReport run_bench(Engine& engine, const Workload& w, const BenchOptions& opt
   }
   if (opt.ceiling && engine.options().device == Device::Cpu)
     gemm_ceiling(c, batch.total_tokens(), opt.iters, r);
+  if (opt.ceiling && engine.options().device == Device::Cpu)
+    memory_floor(c, engine.options().dtype, r);
   return r;
 }
 
@@ -156,6 +190,9 @@ void print_bench(const BenchReport& r, const BenchOptions& opt) {
   if (r.ceiling_gflops > 0)
     std::printf("oneDNN GEMM ceiling on this batch's layer shapes (M x N x K: %s): %.1f GFLOP/s\n",
                 r.ceiling_shapes.c_str(), r.ceiling_gflops);
+  if (r.memory_floor_ms > 0)
+    std::printf("memory floor: encoder GEMM weights %.1f MB / copy bandwidth %.1f GB/s = %.2f ms per batch\n",
+                r.encoder_weight_bytes / 1e6, r.copy_gbps, r.memory_floor_ms);
   for (const auto& m : r.modes) {
     std::printf("\n%s: %s\n", mode_name(m.mode), m.path.c_str());
     if (!m.profile.empty()) std::printf("%s", m.profile.c_str());
@@ -171,6 +208,9 @@ nlohmann::json bench_json(const BenchReport& r) {
   j["useful_gflop"] = r.useful_flops / 1e9;
   if (r.ceiling_gflops > 0)
     j["gemm_ceiling"] = {{"gflops", r.ceiling_gflops}, {"shapes", r.ceiling_shapes}};
+  if (r.memory_floor_ms > 0)
+    j["memory_floor"] = {{"encoder_weight_bytes", r.encoder_weight_bytes},
+                         {"copy_gbps", r.copy_gbps}, {"ms", r.memory_floor_ms}};
   const double ref = reference_ms(r);
   for (const auto& m : r.modes) {
     nlohmann::json o = {{"mode", mode_name(m.mode)}, {"path", m.path}, {"first_call_ms", m.first_ms},

@@ -32,6 +32,9 @@ struct BenchReport {
   double real_tokens = 0, padded_tokens = 0, useful_flops = 0;
   double ceiling_gflops = 0;
   std::string ceiling_shapes;
+  // The small-batch floor: the encoder's GEMM weights read once at the
+  // machine's measured copy bandwidth (CPU only).
+  double encoder_weight_bytes = 0, copy_gbps = 0, memory_floor_ms = 0;
   std::vector<ModeResult> modes;
 };
 

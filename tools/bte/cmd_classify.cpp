@@ -27,8 +27,8 @@ std::set<std::string> with(std::set<std::string> a, const std::set<std::string>&
 
 int cmd_classify(int argc, char** argv) {
   const Args args(argc, argv, 2,
-                  with(kModelValued, {"--file", "--top-k", "--batch-size", "--max-tokens", "--max-length"}),
-                  with(kModelFlags, {"--json", "--no-truncate", "--help"}),
+                  with(with(kModelValued, kPipelineValued), {"--top-k"}),
+                  with(with(kModelFlags, kPipelineFlags), {"--json", "--help"}),
                   {{"-m", "--model"}, {"-f", "--file"}, {"-k", "--top-k"}});
   if (args.flag("--help")) {
     std::printf(
@@ -37,12 +37,9 @@ int cmd_classify(int argc, char** argv) {
         "input, in input order: label<TAB>probability, or JSON lines with --json.\n\n%s"
         "  --json                JSON lines: {\"label\", \"probability\", \"probs\": {label: p}}\n"
         "  -k, --top-k K         print the K most probable labels (default 1)\n"
-        "  --batch-size N        texts per batch (default 64)\n"
-        "  --max-tokens N        token rows per batch (default 16384)\n"
-        "  --max-length N        truncate texts to N tokens (default: the model's maximum)\n"
-        "  --no-truncate         refuse texts longer than that instead of truncating\n"
+        "%s"
         "A progress line goes to stderr when it is a terminal.\nExit status: 0 success, 1 bad input or usage, 2 model or device error.\n",
-        kModelHelp);
+        kModelHelp, kPipelineHelp);
     return 0;
   }
   OpenedModel m = open_model(args);
@@ -56,7 +53,7 @@ int cmd_classify(int argc, char** argv) {
   PipelineOptions po = pipeline_options(args, m.mode);
   po.request.outputs.logits = true;
 
-  TextSource src(args.positionals(), args.get_or("--file", ""));
+  TextSource src = text_source(args);
   std::vector<int> order(c.num_labels);
   std::string line;
   run_pipeline(*m.engine, src, po, [&](int64_t, const RunOutputs& out, int row) {

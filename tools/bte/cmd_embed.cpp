@@ -19,9 +19,10 @@ namespace bte::cli {
 
 int cmd_embed(int argc, char** argv) {
   std::set<std::string> valued = kModelValued, flags = kModelFlags;
-  valued.insert({"--file", "--pooling", "--format", "--output", "--batch-size", "--max-tokens",
-                 "--max-length"});
-  flags.insert({"--normalize", "--no-truncate", "--help"});
+  valued.insert(kPipelineValued.begin(), kPipelineValued.end());
+  valued.insert({"--pooling", "--format", "--output"});
+  flags.insert(kPipelineFlags.begin(), kPipelineFlags.end());
+  flags.insert({"--normalize", "--help"});
   const Args args(argc, argv, 2, valued, flags, {{"-m", "--model"}, {"-f", "--file"}, {"-o", "--output"}});
   if (args.flag("--help")) {
     std::printf(
@@ -31,8 +32,8 @@ int cmd_embed(int argc, char** argv) {
         "  --normalize           scale each embedding to unit L2 norm\n"
         "  --format jsonl|npy    JSON lines of floats (default), or a NumPy N x d float32 array\n"
         "  -o, --output FILE     write there instead of stdout\n"
-        "  --batch-size N, --max-tokens N, --max-length N, --no-truncate: as for classify\n",
-        kModelHelp);
+        "%s",
+        kModelHelp, kPipelineHelp);
     return 0;
   }
   const std::string pooling = args.get_or("--pooling", "cls");
@@ -60,7 +61,7 @@ int cmd_embed(int argc, char** argv) {
   std::unique_ptr<NpyWriter> npy;
   if (format == "npy") npy = std::make_unique<NpyWriter>(out, out_name, d);
 
-  TextSource src(args.positionals(), args.get_or("--file", ""));
+  TextSource src = text_source(args);
   std::string line;
   char num[32];
   run_pipeline(*m.engine, src, po, [&](int64_t, const RunOutputs& o, int row) {

@@ -1,4 +1,4 @@
-// bte tokenize [--spm FILE] [--max-tokens N] [--pieces] [--no-truncate] [TEXT... | -f FILE | -]
+// bte tokenize [--spm FILE] [--max-tokens N] [--max-line-bytes N] [--pieces] [--no-truncate] [TEXT... | -f FILE | -]
 // One line per text: space-separated ids (or id:piece with --pieces).
 #include <cstdio>
 #include <string>
@@ -8,11 +8,12 @@
 #include "tools/bte/commands.h"
 #include "tools/bte/default_tokenizer.h"
 #include "tools/bte/text_input.h"
+#include "tools/bte/text_pipeline.h"
 
 namespace bte::cli {
 
 int cmd_tokenize(int argc, char** argv) {
-  Args args(argc, argv, 2, {"--spm", "--max-tokens", "--file"}, {"--pieces", "--no-truncate", "--help"},
+  Args args(argc, argv, 2, {"--spm", "--max-tokens", "--file", "--max-line-bytes"}, {"--pieces", "--no-truncate", "--help"},
             {{"-f", "--file"}});
   if (args.flag("--help")) {
     std::printf(
@@ -21,15 +22,17 @@ int cmd_tokenize(int argc, char** argv) {
         "Prints XLM-R ids (<s>=0 ... </s>=2) of each text, one line per text, in order.\n"
         "Texts come from arguments, a file, or stdin (one per line). Without --spm the\n"
         "embedded test tokenizer is used. Texts longer than --max-tokens (default 512,\n"
-        "specials included) are truncated with a warning, or refused with --no-truncate.\n");
+        "specials included) are truncated with a warning, or refused with --no-truncate;\n"
+        "so are texts over --max-line-bytes (default 1 MiB).\n");
     return 0;
   }
   const Tokenizer tok = load_tokenizer(args.get_or("--spm", ""));
   const int max_tokens = args.get_int("--max-tokens", 512, 2, 1 << 20);
   const bool pieces = args.flag("--pieces");
-  TextSource src(args.positionals(), args.get_or("--file", ""));
+  TextSource src = text_source(args);
   std::string text, line;
   while (src.next(text)) {
+    check_cut(src, text, args.flag("--no-truncate"));
     Encoding e;
     try {
       e = tok.encode(text, max_tokens);

@@ -41,6 +41,21 @@ class Progress {
 
 }  // namespace
 
+const std::set<std::string> kPipelineValued = {"--file", "--batch-size", "--max-tokens",
+                                                "--max-length", "--max-line-bytes"};
+const std::set<std::string> kPipelineFlags = {"--no-truncate"};
+const char* const kPipelineHelp =
+    "  --batch-size N        texts per batch (default 64)\n"
+    "  --max-tokens N        token rows per batch (default 16384)\n"
+    "  --max-length N        truncate texts to N tokens (default: the model's maximum)\n"
+    "  --max-line-bytes N    tokenize at most the first N bytes of a text (default 1 MiB)\n"
+    "  --no-truncate         refuse texts longer than either limit instead of truncating\n";
+
+TextSource text_source(const Args& args) {
+  const int cap = args.get_int("--max-line-bytes", int(TextSource::kDefaultMaxLineBytes), 1, 1 << 30);
+  return TextSource(args.positionals(), args.get_or("--file", ""), size_t(cap));
+}
+
 PipelineOptions pipeline_options(const Args& args, Mode mode) {
   PipelineOptions po;
   po.mode = mode;
@@ -69,6 +84,7 @@ int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& 
     ids.clear();
     lengths.clear();
     while (int(ids.size()) < opt.window && (more = source.next(text))) {
+      check_cut(source, text, opt.truncation == Truncation::Refuse);
       Encoding e;
       try {
         e = engine.tokenizer().encode(text, max_length);

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
+#include <string>
 
 #include "engine/batch_planner.h"
 #include "engine/engine.h"
@@ -27,6 +29,12 @@ struct PipelineOptions {
 // --batch-size, --max-tokens, --max-length and --no-truncate, as classify
 // and embed take them.
 PipelineOptions pipeline_options(const Args& args, Mode mode);
+// The texts named by the positionals and -f, with --max-line-bytes applied.
+TextSource text_source(const Args& args);
+// The options every text-reading command takes on top of the model's.
+extern const std::set<std::string> kPipelineValued, kPipelineFlags;
+// Their lines in --help.
+extern const char* const kPipelineHelp;
 
 // sink(index, outputs, row): text `index` (0-based, input order) is row `row` of `outputs`.
 using ResultSink = std::function<void(int64_t index, const RunOutputs& outputs, int row)>;
