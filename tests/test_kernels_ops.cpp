@@ -4,13 +4,16 @@
 // and followed by a guard band (a stray write past the end fails).
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "base/check.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/reference/embedding.h"
 #include "kernels/reference/ops.h"
@@ -237,5 +240,20 @@ TEST_CASE("cpu::softmax_rows matches the reference; fully masked rows become zer
       CHECK(diff.max_abs <= 1e-6);
       CHECK(guard_intact(x, rows * n));
     }
+  }
+}
+
+// Run by ctest with BTE_KERNELS / ONEDNN_MAX_CPU_ISA set (tests/CMakeLists.txt)
+// next to the golden tests, so the fallback paths an older CPU takes are
+// checked end to end here; without the variable it checks the default.
+TEST_CASE("BTE_KERNELS picks the kernel variant for the whole process", "[kernels][fallback]") {
+  const char* env = std::getenv("BTE_KERNELS");
+  const auto vs = supported_variants();
+  const std::string want = env ? env : vs.back();
+  INFO("oneDNN: " << cpu::onednn_summary());
+  CHECK(std::string(cpu::kernel_variant()) == want);
+  if (const char* isa = std::getenv("ONEDNN_MAX_CPU_ISA")) {
+    const std::string lower = [&] { std::string s = isa; for (auto& c : s) c = char(std::tolower(c)); return s; }();
+    CHECK_THAT(cpu::onednn_summary(), Catch::Contains(lower == "sse41" ? "sse41" : "avx2"));
   }
 }

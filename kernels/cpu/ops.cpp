@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -45,8 +47,27 @@ Variant best_variant() {
   return kScalar;
 }
 
+// BTE_KERNELS=scalar|avx2|avx512 picks the variant for the whole process
+// (with ONEDNN_MAX_CPU_ISA, how CI runs the engine on the fallback paths an
+// older CPU would take). An unknown or unsupported name is reported on
+// stderr and the best variant is used.
+Variant initial_variant() {
+  const char* env = std::getenv("BTE_KERNELS");
+  if (!env || !*env) return best_variant();
+  for (int v = kScalar; v <= kAvx512; ++v)
+    if (std::string(env) == kVariantNames[v]) {
+      if (supported(Variant(v))) return Variant(v);
+      std::fprintf(stderr, "bte: BTE_KERNELS=%s is not supported by this CPU; using %s\n", env,
+                   kVariantNames[best_variant()]);
+      return best_variant();
+    }
+  std::fprintf(stderr, "bte: unknown BTE_KERNELS=%s (scalar, avx2, avx512); using %s\n", env,
+               kVariantNames[best_variant()]);
+  return best_variant();
+}
+
 std::atomic<int>& current_variant() {
-  static std::atomic<int> v{best_variant()};
+  static std::atomic<int> v{initial_variant()};
   return v;
 }
 

@@ -100,12 +100,6 @@ void memory_floor(const ModelConfig& c, DType dtype, BenchReport& r) {
 
 }  // namespace
 
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;
-}
-
 std::string machine_line() {
   return cpu::cpu_features().brand + " [" + cpu::cpu_flags_string() + "]; " + cpu::onednn_summary() +
          "; " + std::to_string(cpu::num_threads()) + " threads";
@@ -152,7 +146,10 @@ BenchReport run_bench(Engine& engine, const Workload& w, const BenchOptions& opt
       preq.profiler = &prof;
       for (int i = 0; i < opt.iters; ++i) engine.run(batch, mode, preq);
     }
-    if (opt.profile) m.profile = prof.table();
+    if (opt.profile) {
+      m.profile = prof.table();
+      m.profile_rows = prof.rows();
+    }
     r.modes.push_back(m);
   }
   if (opt.ceiling && engine.options().device == Device::Cpu)
@@ -218,7 +215,11 @@ nlohmann::json bench_json(const BenchReport& r) {
                         {"tokens_per_s", r.real_tokens / (m.median_ms / 1e3)},
                         {"useful_gflops", r.useful_flops / (m.median_ms * 1e6)}};
     if (ref > 0) o["speedup_vs_reference"] = ref / m.median_ms;
-    if (!m.profile.empty()) o["profile"] = m.profile;
+    if (!m.profile.empty()) {
+      o["profile"] = m.profile;
+      for (const auto& row : m.profile_rows)
+        o["profile_ops"].push_back({{"op", row.name}, {"calls", row.calls}, {"total_ms", row.total_ms}});
+    }
     j["modes"].push_back(o);
   }
   return j;

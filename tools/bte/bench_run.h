@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "tools/bte/process_stats.h"
 #include "tools/bte/workloads.h"
 
 namespace bte::cli {
@@ -24,6 +25,7 @@ struct ModeResult {
   Mode mode;
   double first_ms = 0, median_ms = 0, min_ms = 0;
   std::string path, profile;
+  std::vector<ProfileRow> profile_rows;
 };
 
 struct BenchReport {
@@ -44,6 +46,5 @@ void print_bench(const BenchReport& r, const BenchOptions& options);
 nlohmann::json bench_json(const BenchReport& r);
 // "AMD EPYC ... [avx2 fma ...]; oneDNN 2.6.3, ISA ...; 2 threads"
 std::string machine_line();
-double peak_rss_mib();
 
 }  // namespace bte::cli

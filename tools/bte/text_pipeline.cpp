@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "tools/bte/process_stats.h"
 
 namespace bte::cli {
 namespace {
@@ -64,6 +65,7 @@ PipelineOptions pipeline_options(const Args& args, Mode mode) {
   po.max_length = args.get_int("--max-length", 0, 2, 1 << 20);
   po.truncation = args.flag("--no-truncate") ? Truncation::Refuse : Truncation::Truncate;
   po.progress = true;  // shown only when stderr is a terminal
+  po.summary = args.flag("--verbose");
   return po;
 }
 
@@ -73,6 +75,7 @@ int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& 
   const int max_length = opt.max_length > 0 ? std::min(opt.max_length, model_max) : model_max;
   BTE_REQUIRE(max_length >= 2, ErrorKind::BadInput, "--max-length must be at least 2");
   Progress progress(opt.progress && isatty(2), source.known_total());
+  const auto start = std::chrono::steady_clock::now();
 
   int64_t done = 0, tokens = 0;
   std::string text;
@@ -128,6 +131,11 @@ int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& 
     progress.update(done, tokens);
   }
   progress.update(done, tokens, true);
+  if (opt.summary) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "bte: %lld texts, %lld tokens in %.2f s (%.0f texts/s, %.0f tokens/s); peak RSS %.1f MiB\n",
+                 (long long)done, (long long)tokens, s, double(done) / s, double(tokens) / s, peak_rss_mib());
+  }
   return done;
 }
 

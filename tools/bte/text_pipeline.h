@@ -23,11 +23,12 @@ struct PipelineOptions {
   int max_length = 0;     // tokens per text, specials included (0 = the model's maximum)
   Truncation truncation = Truncation::Truncate;
   bool progress = false;  // a progress line on stderr
+  bool summary = false;   // at the end, one line on stderr: texts, tokens, time, peak RSS
   RunRequest request;
 };
 
 // --batch-size, --max-tokens, --max-length and --no-truncate, as classify
-// and embed take them.
+// and embed take them (and --verbose for the summary line).
 PipelineOptions pipeline_options(const Args& args, Mode mode);
 // The texts named by the positionals and -f, with --max-line-bytes applied.
 TextSource text_source(const Args& args);

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds and runs every test bte has, in stages (docs/RELIABILITY.md):
+#   main   Release build, the whole ctest suite ([cuda] cases skip visibly
+#          without a GPU)
+#   asan   AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer):
+#          the whole suite again; the CUDA code is compiled, not run
+#   tsan   ThreadSanitizer on the concurrency tests ([concurrency])
+#   fuzz   the libFuzzer targets (clang), BTE_FUZZ_SECONDS each (default 60),
+#          from the committed corpus plus real files
+# Usage: tools/test.sh [STAGE...]   (default: all four, in that order)
+# Any failure stops the script with a non-zero status.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(main asan tsan fuzz)
+jobs=$(nproc)
+fuzz_seconds=${BTE_FUZZ_SECONDS:-60}
+
+say() { printf '\n==== tools/test.sh: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+stage_main() {
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+  cmake --build build -j"$jobs"
+  ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900
+}
+
+# Sanitizer reports stop the program (halt_on_error, no UB recovery), so a
+# finding fails the test it happened in. verify_asan_link_order=0: the
+# install test links a plain C program against the instrumented libbte.so.
+asan_env=(ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:verify_asan_link_order=0:detect_stack_use_after_return=1
+          UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+
+stage_asan() {
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DBTE_SANITIZE=address,undefined -DBTE_BUILD_BENCH=OFF
+  cmake --build build-asan -j"$jobs"
+  env "${asan_env[@]}" ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1800
+}
+
+# libgomp (under oneDNN and our kernels) is not instrumented, so TSan cannot
+# see its barriers: the engine runs single-threaded inside each call here
+# (OMP_NUM_THREADS=1) while the tests' own 8 threads race on one model.
+stage_tsan() {
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DBTE_SANITIZE=thread -DBTE_CUDA=OFF -DBTE_BUILD_BENCH=OFF
+  cmake --build build-tsan -j"$jobs" --target bte_tests
+  OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ./build-tsan/tests/bte_tests "[concurrency]"
+}
+
+stage_fuzz() {
+  command -v clang++ >/dev/null || { echo "tools/test.sh: fuzz needs clang++ (apt install clang)" >&2; exit 1; }
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DBTE_FUZZ=ON \
+    -DBTE_CUDA=OFF -DBTE_BUILD_TESTS=OFF -DBTE_BUILD_BENCH=OFF
+  local targets=(fuzz_bte_file fuzz_safetensors fuzz_tokenizer fuzz_line_reader)
+  cmake --build build-fuzz -j"$jobs" --target "${targets[@]}" bte
+  # Working corpora: the committed seeds and regressions, plus real files
+  # (a converted model, the golden safetensors), grown by the fuzzer.
+  local work=build-fuzz/corpus
+  rm -rf "$work"
+  for t in "${targets[@]}"; do mkdir -p "$work/$t" && cp fuzz/corpus/"$t"/* "$work/$t"/; done
+  ./build-fuzz/tools/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny.bte" >/dev/null
+  cp tests/data/golden/tiny_sharded/*.safetensors "$work/fuzz_safetensors/"
+  for t in "${targets[@]}"; do
+    say "fuzz $t for ${fuzz_seconds}s"
+    local max_len=4096
+    case $t in fuzz_bte_file|fuzz_safetensors) max_len=1048576 ;; esac
+    mkdir -p build-fuzz/crashes/"$t"
+    if ! env "${asan_env[@]}" ./build-fuzz/fuzz/"$t" "$work/$t" -max_total_time="$fuzz_seconds" \
+        -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+        -artifact_prefix=build-fuzz/crashes/"$t"/ 2>build-fuzz/"$t".log; then
+      tail -60 build-fuzz/"$t".log
+      echo "tools/test.sh: $t found a crash: build-fuzz/crashes/$t/. Fix it, then add the input" \
+           "to fuzz/corpus/$t/ so the test suite replays it from then on." >&2
+      exit 1
+    fi
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" build-fuzz/"$t".log || true
+  done
+}
+
+for s in "${stages[@]}"; do
+  case $s in
+    main|asan|tsan|fuzz) say "$s"; SECONDS=0; "stage_$s"; echo "tools/test.sh: $s passed in ${SECONDS}s" ;;
+    *) echo "tools/test.sh: unknown stage '$s' (main, asan, tsan, fuzz)" >&2; exit 1 ;;
+  esac
+done
+say "all stages passed: ${stages[*]}"
