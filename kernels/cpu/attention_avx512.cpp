@@ -8,8 +8,12 @@
 
 #include "kernels/cpu/attention_tile.h"
 
+#if defined(__clang__)  // clang has no GCC target pragma; this is its equivalent
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma")
+#endif
 
 namespace bte::cpu::detail {
 namespace {
@@ -61,4 +65,8 @@ namespace bte::cpu::detail {
 void attention_tile_avx512(const AttnTile& t) { attention_tile_impl<Avx512>(t); }
 }  // namespace bte::cpu::detail
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
