@@ -1,6 +1,8 @@
 // Test entry point. Catch2 2.x has no SKIP(); this main does what it cannot:
 // [cuda] cases need a GPU, [live] cases need PyTorch and [bf16] cases a CPU
-// with native bf16 (AVX512_BF16 or AMX). When the machine
+// with native bf16 (AVX512_BF16 or AMX), and [rlimit] cases (which cap the
+// address space) a build without ASan/TSan, whose shadow memory needs
+// terabytes of address space. When the machine
 // lacks one, each such selected case is named with the reason, and
 //  - a run that selects only such cases (ctest runs one case per process)
 //    exits 77 with --skip-exit-code, which ctest reports as "Skipped";
@@ -17,6 +19,12 @@
 #include "kernels/cpu/ops.h"
 #include "kernels/cuda/cuda_runtime_info.h"
 #include "tests/test_util.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizerBuild = true;
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
 
 int main(int argc, char** argv) {
   bool skip_exit = false;
@@ -36,7 +44,7 @@ int main(int argc, char** argv) {
   if (int rc = session.applyCommandLine(int(pargv.size()), pargv.data()); rc != 0) return rc;
 
   // Probed only when a selected case needs them (importing torch takes ~1 s).
-  bool have_gpu = true, have_torch = true, have_bf16 = true;
+  bool have_gpu = true, have_torch = true, have_bf16 = true, can_rlimit = true;
   const auto& config = session.config();
   if (config.listTestNamesOnly() || config.listTests() || config.listTags()) return session.run();
   int selected = 0, blocked = 0;
@@ -49,14 +57,17 @@ int main(int argc, char** argv) {
     const bool bf16 = std::find(tags.begin(), tags.end(), "bf16") != tags.end();
     if (cuda) have_gpu = bte::cuda::device_count() > 0;
     if (live) have_torch = bte::test::have_torch();
+    const bool rlimit = std::find(tags.begin(), tags.end(), "rlimit") != tags.end();
     if (bf16) have_bf16 = bte::cpu::has_native_bf16();
-    if ((cuda && !have_gpu) || (live && !have_torch) || (bf16 && !have_bf16)) {
+    if (rlimit) can_rlimit = !kSanitizerBuild;
+    if ((cuda && !have_gpu) || (live && !have_torch) || (bf16 && !have_bf16) || (rlimit && !can_rlimit)) {
       ++blocked;
       const std::string why =
           cuda && !have_gpu ? bte::cuda::device_summary()
           : live && !have_torch
               ? std::string("PyTorch is not importable by /usr/bin/python3 (apt install python3-torch)")
-              : std::string("this CPU has no native bf16 (AVX512_BF16 or AMX)");
+              : bf16 && !have_bf16 ? std::string("this CPU has no native bf16 (AVX512_BF16 or AMX)")
+                                   : std::string("an address-space limit cannot be set in a sanitizer build");
       std::printf("SKIPPED %s: %s\n", tc.getTestCaseInfo().name.c_str(), why.c_str());
     }
   }
@@ -67,7 +78,7 @@ int main(int argc, char** argv) {
   // each OR-term of the test spec ("a,b" -> "a~[cuda],b~[cuda]").
   const std::string excl = std::string(have_gpu ? "" : "~[cuda]") +
                            std::string(have_torch ? "" : "~[live]") +
-                           std::string(have_bf16 ? "" : "~[bf16]");
+                           std::string(have_bf16 ? "" : "~[bf16]") + std::string(can_rlimit ? "" : "~[rlimit]");
   // Catch2 options whose next argument is a value, not a test spec.
   static const char* const kValued[] = {"-o", "--out", "-r", "--reporter", "-n", "--name", "-d",
                                         "--durations", "-f", "--input-file", "-x", "--abortx",

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,4 +153,33 @@ TEST_CASE("bte classify: a single 10 MB line is cut with a warning, or refused w
   r = run_redirected(small_cap, in, dir + "/out3", dir + "/err3");
   CHECK(r.exit_code == 1);
   CHECK_THAT(read_file(dir + "/err3"), Catch::Contains("--max-line-bytes"));
+}
+
+// Running out of memory is a message and exit status 2, never a crash: the
+// random XLM-R large model (2.2 GB of fp32 weights) cannot be built in a
+// 768 MiB address space.
+TEST_CASE("bte: out of memory is a clear error with exit status 2", "[cli][stress][rlimit]") {
+  const std::string dir = temp_dir();
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int fe = open((dir + "/oom.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int fo = open("/dev/null", O_WRONLY);
+    if (fe < 0 || fo < 0) _exit(126);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    const rlimit lim{768ull << 20, 768ull << 20};
+    if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(125);
+    const std::string bin = bte_binary();
+    execl(bin.c_str(), bin.c_str(), "bench", "--config", "large", "--workload", "seed-small", "--mode",
+          "packed", "--iters", "1", (char*)nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  const std::string err = read_file(dir + "/oom.err");
+  INFO("stderr: " << err);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(err.find("out of memory") != std::string::npos);
 }

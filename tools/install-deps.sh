@@ -12,6 +12,7 @@ packages=(
   catch2                   # tests
   libbenchmark-dev         # bench/
   python3-torch python3-sentencepiece python3-numpy   # the test oracle
+  clang libclang-rt-14-dev libomp-14-dev   # the fuzz build: libFuzzer, sanitizer runtimes, OpenMP
 )
 missing=()
 for p in "${packages[@]}"; do

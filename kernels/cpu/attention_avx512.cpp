@@ -13,6 +13,9 @@
 #else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma")
+// GCC 12's own avx512fintrin.h trips this on its _mm512_undefined_ps()
+// placeholders once inlined here (a known false positive).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
 namespace bte::cpu::detail {

@@ -87,8 +87,8 @@ void* thread_scratch(size_t bytes) {
 // oneDNN reports failures as dnnl::error; the rest of bte speaks bte::Error.
 [[noreturn]] void fail(const dnnl::error& e, const char* during, int N, int K, int64_t M) {
   const auto kind = e.status == dnnl_out_of_memory ? ErrorKind::OutOfMemory : ErrorKind::Internal;
-  BTE_FAIL(kind, "cpu::Linear (N=", N, ", K=", K, M >= 0 ? ", M=" : "", M >= 0 ? std::to_string(M) : "",
-           "): oneDNN failed ", during, ": ", e.what());
+  BTE_FAIL(kind, kind == ErrorKind::OutOfMemory ? "out of memory: " : "", "cpu::Linear (N=", N, ", K=", K,
+           M >= 0 ? ", M=" : "", M >= 0 ? std::to_string(M) : "", "): oneDNN failed ", during, ": ", e.what());
 }
 
 // impl_name() hands out C strings that must outlive cache evictions.
