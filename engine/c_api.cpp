@@ -39,6 +39,17 @@ bte_status from_error(const bte::Error& e) {
 }
 
 // Runs f, turning whatever it throws into a status.
+// A C caller may put any int in an enum field or argument; in C++ reading
+// such a value as the enum type is undefined (UBSan flags it), so its bytes
+// are read as the int they are.
+template <typename E>
+int enum_value(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized on our ABIs");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
 template <typename F>
 bte_status guarded(F&& f) {
   try {
@@ -96,7 +107,7 @@ extern "C" {
 const char* bte_version(void) { return "0.1.0"; }
 
 const char* bte_status_string(bte_status s) {
-  switch (s) {
+  switch (enum_value(s)) {
     case BTE_OK: return "ok";
     case BTE_ERROR_INVALID_ARGUMENT: return "invalid argument";
     case BTE_ERROR_BAD_INPUT: return "bad input";
@@ -128,25 +139,26 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
     *model = nullptr;
     if (!path) return fail(BTE_ERROR_INVALID_ARGUMENT, "path is NULL");
     const bte_model_options o = options ? *options : bte_model_default_options();
-    if (o.device != BTE_DEVICE_CPU && o.device != BTE_DEVICE_CUDA)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown device " + std::to_string(int(o.device)));
-    if (o.mode != BTE_MODE_PACKED && o.mode != BTE_MODE_FUSED && o.mode != BTE_MODE_REFERENCE)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown mode " + std::to_string(int(o.mode)));
-    if (o.dtype != BTE_DTYPE_FP32 && o.dtype != BTE_DTYPE_BF16 && o.dtype != BTE_DTYPE_FP16)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown dtype " + std::to_string(int(o.dtype)));
+    const int device = enum_value(o.device), mode = enum_value(o.mode), dtype = enum_value(o.dtype);
+    if (device != BTE_DEVICE_CPU && device != BTE_DEVICE_CUDA)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown device " + std::to_string(device));
+    if (mode != BTE_MODE_PACKED && mode != BTE_MODE_FUSED && mode != BTE_MODE_REFERENCE)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown mode " + std::to_string(mode));
+    if (dtype != BTE_DTYPE_FP32 && dtype != BTE_DTYPE_BF16 && dtype != BTE_DTYPE_FP16)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown dtype " + std::to_string(dtype));
     if (o.threads < 0 || o.max_batch_tokens < 0)
       return fail(BTE_ERROR_INVALID_ARGUMENT, "threads and max_batch_tokens must be >= 0");
     bte::EngineOptions eo;
-    eo.device = o.device == BTE_DEVICE_CUDA ? bte::Device::Cuda : bte::Device::Cpu;
+    eo.device = device == BTE_DEVICE_CUDA ? bte::Device::Cuda : bte::Device::Cpu;
     eo.threads = o.threads;
-    eo.dtype = o.dtype == BTE_DTYPE_BF16 ? bte::DType::BF16
-               : o.dtype == BTE_DTYPE_FP16 ? bte::DType::F16
-                                           : bte::DType::F32;
+    eo.dtype = dtype == BTE_DTYPE_BF16 ? bte::DType::BF16
+               : dtype == BTE_DTYPE_FP16 ? bte::DType::F16
+                                         : bte::DType::F32;
     auto m = std::make_unique<bte_model>();
     m->engine = bte::Engine::load(path, eo);
-    m->mode = o.mode == BTE_MODE_PACKED  ? bte::Mode::Packed
-              : o.mode == BTE_MODE_FUSED ? bte::Mode::Fused
-                                         : bte::Mode::Reference;
+    m->mode = mode == BTE_MODE_PACKED  ? bte::Mode::Packed
+              : mode == BTE_MODE_FUSED ? bte::Mode::Fused
+                                       : bte::Mode::Reference;
     m->truncation = o.truncate ? bte::Truncation::Truncate : bte::Truncation::Refuse;
     m->max_batch_tokens = o.max_batch_tokens > 0 ? o.max_batch_tokens : 16384;
     *model = m.release();
@@ -168,16 +180,17 @@ bte_status bte_embed(bte_model* m, const char* const* texts, size_t n, bte_pooli
                      int normalize, float* out, size_t capacity) {
   return guarded([&]() -> bte_status {
     if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
-    if (pooling != BTE_POOLING_CLS && pooling != BTE_POOLING_MEAN)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown pooling " + std::to_string(int(pooling)));
+    const int pool = enum_value(pooling);
+    if (pool != BTE_POOLING_CLS && pool != BTE_POOLING_MEAN)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown pooling " + std::to_string(pool));
     if (!out) return fail(BTE_ERROR_INVALID_ARGUMENT, "out is NULL");
     const size_t d = size_t(m->engine->config().hidden);
     if (capacity < n * d)
       return fail(BTE_ERROR_CAPACITY, "out holds " + std::to_string(capacity) + " floats; " +
                                           std::to_string(n) + " embeddings need " + std::to_string(n * d));
     bte::RunRequest req;
-    req.outputs.cls = pooling == BTE_POOLING_CLS;
-    req.outputs.mean = pooling == BTE_POOLING_MEAN;
+    req.outputs.cls = pool == BTE_POOLING_CLS;
+    req.outputs.mean = pool == BTE_POOLING_MEAN;
     req.outputs.normalize = normalize != 0;
     std::vector<float> result(n * d);  // written to out only on success
     run_texts(m, encode(m, texts, n), req, [&](int i, const bte::RunOutputs& o, int row, const bte::PackedBatch&) {

@@ -70,7 +70,8 @@ std::vector<std::string> corpus_texts() {
 
 std::map<std::string, double> probs_of(const std::string& json_line) {
   std::map<std::string, double> p;
-  for (const auto& [label, v] : nlohmann::json::parse(json_line).at("probs").items()) p[label] = v.get<double>();
+  const auto j = nlohmann::json::parse(json_line);  // named: a temporary would die before the loop body
+  for (const auto& [label, v] : j.at("probs").items()) p[label] = v.get<double>();
   return p;
 }
 
@@ -122,8 +123,14 @@ TEST_CASE("bte classify streams 100,000 texts from stdin: all out, in order, mem
     if (!same && ++wrong <= 3) WARN("output " << i << " differs: " << out[i] << " vs " << expected_lines[t]);
   }
   CHECK(wrong == 0);
-  // Flat: ten times the texts, no more than a few MiB more memory.
+  // Flat: ten times the texts, no more than a few MiB more memory. (Under
+  // ASan freed blocks sit in its quarantine, up to 256 MiB, so RSS grows by
+  // design there; the plain build checks flatness, ASan/LSan check leaks.)
+#if defined(__SANITIZE_ADDRESS__)
+  WARN("memory flatness not checked in an ASan build (its quarantine keeps freed memory)");
+#else
   CHECK(full.peak_rss_mib <= warm.peak_rss_mib + 16);
+#endif
 }
 
 TEST_CASE("bte classify: a single 10 MB line is cut with a warning, or refused with --no-truncate", "[cli][stress]") {
