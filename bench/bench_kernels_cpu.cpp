@@ -13,6 +13,7 @@
 // last-level cache (~96 MB), so small-M GEMMs pay for streaming them.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <dnnl.h>
@@ -24,6 +25,7 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/threads.h"
 
 using namespace bte;
 
@@ -103,6 +105,24 @@ void BM_LayerNorm(benchmark::State& st, const char* variant) {
                                            benchmark::Counter::kIsRate);
 }
 
+// The ceiling of the memory-bound kernels: a plain copy of the same bytes
+// (read [M, d] once, write it once), as LayerNorm in place must at least do.
+void BM_Copy(benchmark::State& st) {
+  const int64_t M = st.range(0);
+  const int d = int(st.range(1));
+  const auto x = random_vec(M * d, 4);
+  std::vector<float> y(M * d);
+  cpu::detail::apply_num_threads();  // on as many threads as the kernels use
+  for (auto _ : st) {
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < M; r += 16)
+      std::memcpy(y.data() + r * d, x.data() + r * d, size_t(std::min<int64_t>(16, M - r)) * d * sizeof(float));
+    benchmark::DoNotOptimize(y.data());
+  }
+  st.counters["GB/s"] = benchmark::Counter(2.0 * M * d * 4 * 1e-9 * double(st.iterations()),
+                                           benchmark::Counter::kIsRate);
+}
+
 // Embedding gather (a 32000-row table, beyond the caches) + positions + LN.
 void BM_EmbedLayerNorm(benchmark::State& st, const char* variant) {
   const int64_t T = st.range(0);
@@ -145,6 +165,14 @@ void register_all() {
   };
   gemms("base", kBase);
   gemms("large", kLarge);
+  benchmark::RegisterBenchmark("Copy(ceiling)", BM_Copy)
+      ->ArgNames({"M", "d"})
+      ->Args({256, 768})
+      ->Args({4096, 768})
+      ->Args({4096, 1024})
+      ->Unit(benchmark::kMicrosecond)
+      ->MinTime(0.1)
+      ->UseRealTime();
   for (const char* v : {"scalar", "avx2", "avx512"}) {
     try {
       cpu::force_kernel_variant(v);
