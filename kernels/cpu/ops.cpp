@@ -94,6 +94,12 @@ int apply_num_threads() {
 }  // namespace detail
 
 void set_num_threads(int n) {
+  // The default honours OMP_NUM_THREADS, as every OpenMP program (and
+  // PyTorch) does, so a deployment that pins it is obeyed.
+  if (n <= 0) {
+    const char* env = std::getenv("OMP_NUM_THREADS");
+    n = env ? std::atoi(env) : 0;
+  }
   if (n <= 0) n = omp_get_num_procs();
   g_threads.store(n, std::memory_order_relaxed);
   omp_set_num_threads(n);

@@ -10,7 +10,7 @@
 
 namespace bte::cpu {
 
-void set_num_threads(int n);  // n <= 0: all cores
+void set_num_threads(int n);  // n <= 0: OMP_NUM_THREADS when set, else all cores
 int num_threads();
 // Name of the variant our hand-written kernels run: "avx512", "avx2" or "scalar".
 const char* kernel_variant();

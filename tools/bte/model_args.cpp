@@ -12,7 +12,7 @@ const std::set<std::string> kModelFlags = {"--verbose"};
 const char* kModelHelp =
     "  -m, --model FILE      the .bte model (required)\n"
     "  --device cpu|cuda     where to run (default cpu)\n"
-    "  --threads N           CPU threads (default: all cores)\n"
+    "  --threads N           CPU threads (default: OMP_NUM_THREADS, else all cores)\n"
     "  --mode MODE           reference | fused | packed (default packed: no work on padding)\n"
     "  --dtype fp32|bf16     compute precision (bf16: CPUs with AVX512_BF16/AMX)\n"
     "  --verbose             print the path the engine runs (mode, kernels, ISA, threads)\n";
