@@ -5,7 +5,7 @@
   modes and every peer, from tools/bench_peers.py --json;
   time per op of each bte mode, from `bte bench --profile --json`.
 
-  .venv-oracle/bin/python tools/plot_bench.py --peers out/peers-base.json \
+  .venv-oracle/bin/python tools/plot_bench.py --peers out/peers-a.json out/peers-b.json \
       --profile out/profile-base.json --out docs/img --tag base
 """
 import argparse
@@ -86,14 +86,17 @@ def plot_profile(bench, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--peers", help="tools/bench_peers.py --json output")
+    ap.add_argument("--peers", nargs="+", help="tools/bench_peers.py --json output(s); their workloads are merged")
     ap.add_argument("--profile", help="bte bench --profile --json output")
     ap.add_argument("--out", default="docs/img")
     ap.add_argument("--tag", default="base")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     if a.peers:
-        plot_padding(json.load(open(a.peers)), os.path.join(a.out, f"tokens_vs_padding_{a.tag}.png"))
+        reports = [json.load(open(p)) for p in a.peers]
+        merged = dict(reports[0])
+        merged["workloads"] = [w for r in reports for w in r["workloads"]]
+        plot_padding(merged, os.path.join(a.out, f"tokens_vs_padding_{a.tag}.png"))
     if a.profile:
         plot_profile(json.load(open(a.profile)), os.path.join(a.out, f"profile_{a.tag}.png"))
 
