@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   cmake make g++ pkg-config
   libdnnl-dev              # oneDNN: CPU GEMMs
+  ocl-icd-opencl-dev opencl-c-headers   # Debian's oneDNN CMake config asks for OpenCL (its GPU runtime)
   libsentencepiece-dev sentencepiece   # tokenizer library and spm_train
   nlohmann-json3-dev       # .bte / safetensors / config.json headers
   catch2                   # tests
