@@ -1,11 +1,13 @@
 // The device seam: one table of coarse fused ops, filled by
 //   ReferenceBackend  plain twins, separate steps (the tutorial's slow path)
 //   CpuBackend        oneDNN GEMMs with fused epilogues + our fused kernels
-//   CudaBackend       cuBLASLt + our CUDA kernels
+//   CudaBackend       cuBLASLt + our CUDA kernels (fused, and the GPU slow path)
 // The runner walks the graph and calls one method per op; it owns the
 // workspace and never looks inside a backend. Pointers are in the backend's
 // memory space (host for CPU, device for CUDA); `rows` counts the rows of
-// the activation layout (padded or packed).
+// the activation layout (padded or packed). `scratch` is the same
+// scratch_floats(layout) block for every op of one batch, so a backend may
+// leave something there for the next op (the CUDA backend's 16-bit copy of x).
 #pragma once
 
 #include <cstdint>
@@ -36,7 +38,8 @@ class Backend {
 
   // ---- ops, in graph order ------------------------------------------------
   // x[rows, d] = LN(word[ids] + position[positions] + token_type)
-  virtual void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x) = 0;
+  virtual void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x,
+                     float* scratch) = 0;
   // qkv[rows, 3d] = x Wqkvᵀ + b
   virtual void qkv_projection(int layer, const float* x, int64_t rows, float* qkv,
                               float* scratch) = 0;

@@ -65,7 +65,8 @@ class CpuBackend final : public HostBackend {
            cpu::attention_scratch_floats(layout, c_.heads, c_.head_dim(), cpu::num_threads());
   }
 
-  void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x) override {
+  void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x,
+             float*) override {
     cpu::embed_layernorm(ids, positions, rows, w_.word, w_.position, w_.token_type, w_.emb_ln_g,
                          w_.emb_ln_b, c_.hidden, c_.layer_norm_eps, x);
   }

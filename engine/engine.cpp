@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include "base/check.h"
+#include "engine/cuda_backend.h"
 #include "engine/host_backends.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/ops.h"
@@ -48,7 +49,6 @@ void check_device(const EngineOptions& o) {
               "--device cuda: this bte was built without CUDA (nvcc was not found at build time)");
   BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "--device cuda: ",
               cuda::device_summary());
-  BTE_FAIL(ErrorKind::Device, "--device cuda: the CUDA engine is not available in this build yet");
 }
 
 }  // namespace
@@ -107,11 +107,16 @@ PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation tru
 
 Backend& Engine::backend(Mode mode) {
   // caller holds mu_
+  const bool gpu = options_.device == Device::Cuda;
   if (mode == Mode::Reference) {
-    if (!reference_) reference_ = make_reference_backend(weights_, options_.threads);
+    if (!reference_)
+      reference_ = gpu ? make_cuda_backend(weights_, /*slow_path=*/true, DType::F32)
+                       : make_reference_backend(weights_, options_.threads);
     return *reference_;
   }
-  if (!fast_) fast_ = make_cpu_backend(weights_, options_.threads, options_.dtype == DType::BF16);
+  if (!fast_)
+    fast_ = gpu ? make_cuda_backend(weights_, /*slow_path=*/false, options_.dtype)
+                : make_cpu_backend(weights_, options_.threads, options_.dtype == DType::BF16);
   return *fast_;
 }
 

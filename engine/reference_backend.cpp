@@ -55,7 +55,8 @@ class ReferenceBackend final : public HostBackend {
     return 3 * layout.total_rows() * c_.hidden + int64_t(layout.n_seqs) * c_.heads * L * L;
   }
 
-  void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x) override {
+  void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x,
+             float*) override {
     ref::embed_layernorm(ids, positions, rows, w_.word, w_.position, w_.token_type, w_.emb_ln_g,
                          w_.emb_ln_b, c_.hidden, c_.layer_norm_eps, x);
   }

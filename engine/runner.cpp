@@ -10,7 +10,7 @@
 namespace bte {
 namespace {
 
-constexpr size_t kAlign = 64;
+constexpr size_t kAlign = 256;  // cuBLASLt's preferred pointer alignment (and a cache line)
 size_t aligned(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
 
 // Carves typed buffers out of the arena in a fixed order.
@@ -108,7 +108,7 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
   for (const Op& op : graph) {
     const auto t0 = Clock::now();
     switch (op.kind) {
-      case OpKind::Embed: backend_.embed(buf.ids, buf.pos, rows, buf.x); break;
+      case OpKind::Embed: backend_.embed(buf.ids, buf.pos, rows, buf.x, buf.scratch); break;
       case OpKind::QkvProjection:
         backend_.qkv_projection(op.layer, buf.x, rows, buf.wide, buf.scratch);
         break;

@@ -6,12 +6,16 @@
 
 #include <cstdint>
 
+#include "kernels/cuda/elem_type.h"
+
 namespace bte::cuda {
 
 // ids, positions: [T]; word: [vocab, d]; pos: [max_positions, d];
 // type_row: [d] or nullptr; gamma, beta: [d]; out: [T, d]. fp32.
+// copy: [T, d] of copy_type or null (the result rounded for a 16-bit GEMM).
 void embed_layernorm(const int32_t* ids, const int32_t* positions, int64_t T, const float* word,
                      const float* pos, const float* type_row, const float* gamma,
-                     const float* beta, int d, float eps, float* out, cudaStream_t stream);
+                     const float* beta, int d, float eps, float* out, cudaStream_t stream,
+                     void* copy = nullptr, ElemType copy_type = ElemType::F32);
 
 }  // namespace bte::cuda

@@ -93,7 +93,7 @@ double copy_bandwidth_gbps() {
 
 void memory_floor(const ModelConfig& c, DType dtype, BenchReport& r) {
   const double per_layer = 4.0 * c.hidden * c.hidden + 2.0 * c.hidden * c.ffn;
-  r.encoder_weight_bytes = per_layer * c.layers * (dtype == DType::BF16 ? 2 : 4);
+  r.encoder_weight_bytes = per_layer * c.layers * (dtype == DType::F32 ? 4 : 2);
   r.copy_gbps = copy_bandwidth_gbps();
   r.memory_floor_ms = r.encoder_weight_bytes / (r.copy_gbps * 1e6);
 }

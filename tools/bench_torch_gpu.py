@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""PyTorch's Better Transformer on the GPU, on bte's exact work, for the
+side-by-side table of tools/gpu-check.sh.
+
+Takes an oracle checkpoint (tools/oracle), the token ids bte ran
+(`bte bench --dump-ids`) and bte's logits (`--dump-logits`); builds the same
+encoder from nn.TransformerEncoderLayer on CUDA and times, per dtype:
+  fast path (padded batch, native MHA)  and  fast path + nested tensors.
+Prints one JSON object: rows of {engine, dtype, median_ms, min_ms,
+max_abs_logit_diff}. Needs only torch (the GPU machines hold it).
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tools", "oracle"))
+PAD = 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--ids", required=True)
+    ap.add_argument("--logits", required=True, help="bte's logits for the same ids (fp32)")
+    ap.add_argument("--dtypes", default="fp16,fp32")
+    ap.add_argument("--iters", type=int, default=20)
+    a = ap.parse_args()
+
+    import numpy as np
+    import torch
+    from hf_checkpoint import read_checkpoint
+    from xlmr_model import XlmrEncoder
+
+    cfg, w = read_checkpoint(a.checkpoint)
+    ids = json.load(open(a.ids))
+    want = np.array(json.load(open(a.logits)), dtype=np.float64)
+    dev = torch.device("cuda")
+    L = max(len(s) for s in ids)
+    x = torch.full((len(ids), L), PAD, dtype=torch.long)
+    mask = torch.zeros((len(ids), L), dtype=torch.long)
+    for i, s in enumerate(ids):
+        x[i, :len(s)] = torch.tensor(s)
+        mask[i, :len(s)] = 1
+    x, mask = x.to(dev), mask.to(dev)
+    real = mask.bool()
+    positions = torch.cumsum(mask, 1) * mask + PAD
+    rows = []
+    for dt_name in a.dtypes.split(","):
+        dt = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[dt_name]
+        m = XlmrEncoder(cfg, {k: torch.from_numpy(v.copy()) for k, v in w.items()}).to(dev, dt).eval()
+        for nested in (False, True):
+            enc = m.encoder
+            enc.enable_nested_tensor = nested
+            if hasattr(enc, "use_nested_tensor"):
+                enc.use_nested_tensor = nested
+
+            def fn():
+                with torch.inference_mode():
+                    h = m.emb_norm(m.word(x) + m.position(positions) + m.token_type(torch.zeros_like(x)))
+                    h = m.encoder(h, src_key_padding_mask=~real)
+                    if h.is_nested:
+                        h = h.to_padded_tensor(0.0)
+                    return m.cls_out(torch.tanh(m.cls_dense(h[:, 0])))
+
+            for _ in range(3):
+                fn()
+            torch.cuda.synchronize()
+            times = []
+            for _ in range(a.iters):
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                out = fn()
+                end.record()
+                torch.cuda.synchronize()
+                times.append(start.elapsed_time(end))
+            got = out.float().cpu().numpy().astype(np.float64)
+            rows.append({"engine": "PyTorch fast + nested" if nested else "PyTorch fast path",
+                         "dtype": dt_name, "median_ms": statistics.median(times), "min_ms": min(times),
+                         "max_abs_logit_diff": float(np.abs(got - want).max())})
+    print(json.dumps({"torch": torch.__version__, "gpu": torch.cuda.get_device_name(0), "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()

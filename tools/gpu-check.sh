@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The one-call GPU check (issue 6): on a machine with an NVIDIA GPU, the CUDA
+# toolkit, CMake and a python3 that imports torch — and nothing else assumed:
+# no network, no package installs — it configures and builds bte with CUDA,
+# runs every [cuda] test, benchmarks the tutorial's workloads on the GPU in
+# the three modes (fp32 and fp16) beside PyTorch's Better Transformer on the
+# same weights and ids, and prints a short report last.
+#
+# Our Debian libraries are not on that machine: DEBS_DIR holds the Debian 12
+# packages fetched beforehand here (tools/fetch-gpu-debs.sh); they are
+# unpacked with dpkg -x (or ar + tar where dpkg is missing) into
+# OUT_DIR/sysroot, never into /, and CMake is pointed at them.
+#
+# Usage: tools/gpu-check.sh DEBS_DIR [OUT_DIR]   (OUT_DIR default: build-gpu)
+#   GPU_CHECK_ITERS=N      timed iterations per benchmark (default 20)
+#   GPU_CHECK_SIZE=base    the model size benchmarked (tiny, base, large)
+#   PYTHON=python3         the Python holding torch
+# Exit status: 0 when every [cuda] test passed, 1 otherwise.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+debs=${1:?usage: tools/gpu-check.sh DEBS_DIR [OUT_DIR]}
+out=${2:-build-gpu}
+iters=${GPU_CHECK_ITERS:-20}
+size=${GPU_CHECK_SIZE:-base}
+py=${PYTHON:-python3}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+debs=$(cd "$debs" && pwd)
+root=$out/sysroot
+log=$out/gpu-check.log
+: >"$log"
+say() { printf '\n==== gpu-check: %s (%s)\n' "$*" "$(date -u +%H:%M:%S)" | tee -a "$log"; }
+fail() { echo "gpu-check: $*" | tee -a "$log" >&2; exit 1; }
+
+say "GPU"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee -a "$log" ||
+  echo "nvidia-smi failed" | tee -a "$log"
+gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d .)
+arch=${cc:-90}
+
+say "unpacking $(ls "$debs"/*.deb | wc -l) packages into $root"
+mkdir -p "$root"
+for f in "$debs"/*.deb; do
+  if command -v dpkg >/dev/null; then
+    dpkg -x "$f" "$root" || fail "dpkg -x $f failed"
+  else  # a .deb is an ar archive holding data.tar.*
+    tmp=$(mktemp -d)
+    (cd "$tmp" && ar x "$f" && tar -xf data.tar.* -C "$root") || fail "unpacking $f failed"
+    rm -rf "$tmp"
+  fi
+done
+lib=$root/usr/lib/x86_64-linux-gnu
+export LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export PKG_CONFIG_PATH=$lib/pkgconfig:$root/usr/share/pkgconfig
+export PKG_CONFIG_SYSROOT_DIR=$root
+
+say "configure (sm_$arch) and build"
+gen=()
+command -v ninja >/dev/null && gen=(-G Ninja)
+cmake -S . -B "$out/build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DBTE_CUDA=ON \
+  -DCMAKE_CUDA_ARCHITECTURES="$arch" -DBTE_BUILD_BENCH=OFF -DCMAKE_PREFIX_PATH="$root/usr" \
+  -DCMAKE_LIBRARY_PATH="$lib" >>"$log" 2>&1 || { tail -40 "$log"; fail "configure failed"; }
+cmake --build "$out/build" -j"$(nproc)" --target bte bte_tests >>"$log" 2>&1 ||
+  { tail -60 "$log"; fail "build failed"; }
+bte=$out/build/tools/bte
+
+say "[cuda] tests"
+"$out/build/tests/bte_tests" "[cuda]" 2>&1 | tee "$out/cuda-tests.txt" | tail -80
+tests_rc=${PIPESTATUS[0]}
+summary=$(grep -E "^(All tests passed|test cases:)" "$out/cuda-tests.txt" | tail -1)
+
+say "benchmarks: XLM-R $size (oracle weights, seed 7), tutorial workloads, $iters iterations"
+ckpt=$out/${size}_hf
+model=$out/$size.bte
+case $size in
+  tiny) shape=(--layers 2 --hidden 64 --heads 4 --ffn 128) ;;
+  base) shape=(--layers 12 --hidden 768 --heads 12 --ffn 3072) ;;
+  large) shape=(--layers 24 --hidden 1024 --heads 16 --ffn 4096) ;;
+  *) fail "GPU_CHECK_SIZE must be tiny, base or large" ;;
+esac
+if [ ! -f "$model" ]; then
+  "$py" tools/oracle/oracle.py checkpoint --seed 7 --spm tests/data/spm/unigram.model "${shape[@]}" \
+    --max-positions 514 --num-labels 2 --out "$ckpt" >>"$log" 2>&1 || fail "oracle checkpoint failed"
+  "$bte" convert "$ckpt" -o "$model" >>"$log" 2>&1 || fail "bte convert failed"
+fi
+mkdir -p "$out/bench"
+for wl in seed-small seed-big mixed full; do
+  for dt in fp32 fp16; do
+    extra=()
+    [ "$dt" = fp32 ] && extra=(--dump-ids "$out/bench/$wl.ids.json" --dump-logits "$out/bench/$wl.logits.json")
+    "$bte" bench -m "$model" --device cuda --dtype "$dt" --workload "$wl" --mode all \
+      --iters "$iters" --warmup 3 --json "${extra[@]}" >"$out/bench/bte-$wl-$dt.json" 2>>"$log" ||
+      echo "bte bench $wl $dt failed" | tee -a "$log"
+  done
+  "$py" tools/bench_torch_gpu.py --checkpoint "$ckpt" --ids "$out/bench/$wl.ids.json" \
+    --logits "$out/bench/$wl.logits.json" --iters "$iters" >"$out/bench/torch-$wl.json" 2>>"$log" ||
+    echo "PyTorch on $wl failed (see $log)" | tee -a "$log"
+done
+"$bte" bench -m "$model" --device cuda --dtype fp16 --workload seed-big --mode all --iters "$iters" \
+  --profile >"$out/bench/profile-seed-big-fp16.txt" 2>>"$log" || true
+
+say "report"
+"$py" - "$out/bench" "$gpu_name" "$summary" <<'PY' | tee "$out/report.txt"
+import json, os, sys
+d, gpu, summary = sys.argv[1], sys.argv[2], sys.argv[3]
+print(f"GPU: {gpu}")
+print(f"[cuda] tests: {summary or 'no summary (see cuda-tests.txt)'}")
+print(f"{'workload':11} {'engine':24} {'dtype':5} {'median ms':>10} {'tokens/s':>12} {'vs ref':>7} {'max|dlogit|':>11}")
+for wl in ["seed-small", "seed-big", "mixed", "full"]:
+    real = None
+    for dt in ["fp32", "fp16"]:
+        p = os.path.join(d, f"bte-{wl}-{dt}.json")
+        try:
+            b = json.load(open(p))
+        except Exception as e:
+            print(f"{wl:11} bte {dt}: MISSING ({e})")
+            continue
+        real = b["workload"]["real_tokens"]
+        for m in b["modes"]:
+            print(f"{wl:11} {'bte ' + m['mode']:24} {dt:5} {m['median_ms']:10.3f} "
+                  f"{real / m['median_ms'] * 1e3:12.0f} {m.get('speedup_vs_reference', float('nan')):6.2f}x")
+    try:
+        t = json.load(open(os.path.join(d, f"torch-{wl}.json")))
+        for r in t["rows"]:
+            tps = real / r["median_ms"] * 1e3 if real else float("nan")
+            print(f"{wl:11} {r['engine']:24} {r['dtype']:5} {r['median_ms']:10.3f} {tps:12.0f} {'':7} "
+                  f"{r['max_abs_logit_diff']:11.2e}")
+    except Exception as e:
+        print(f"{wl:11} PyTorch: MISSING ({e})")
+PY
+say "done: logs and JSON in $out"
+[ "$tests_rc" -eq 0 ] || exit 1
