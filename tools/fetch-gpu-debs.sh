@@ -13,6 +13,7 @@ packages=(
   libsentencepiece-dev libsentencepiece0 libprotobuf-lite32   # the tokenizer
   nlohmann-json3-dev                         # headers
   catch2                                     # the tests
+  libbenchmark-dev libbenchmark1debian       # bench/ (bench_kernels_cuda)
 )
 mkdir -p "$dir"
 cd "$dir"

@@ -59,9 +59,9 @@ say "configure (sm_$arch) and build"
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
 cmake -S . -B "$out/build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DBTE_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES="$arch" -DBTE_BUILD_BENCH=OFF -DCMAKE_PREFIX_PATH="$root/usr" \
+  -DCMAKE_CUDA_ARCHITECTURES="$arch" -DBTE_BUILD_BENCH=ON -DCMAKE_PREFIX_PATH="$root/usr" \
   -DCMAKE_LIBRARY_PATH="$lib" >>"$log" 2>&1 || { tail -40 "$log"; fail "configure failed"; }
-cmake --build "$out/build" -j"$(nproc)" --target bte bte_tests >>"$log" 2>&1 ||
+cmake --build "$out/build" -j"$(nproc)" --target bte bte_tests bench_kernels_cuda >>"$log" 2>&1 ||
   { tail -60 "$log"; fail "build failed"; }
 bte=$out/build/tools/bte
 
@@ -99,6 +99,11 @@ for wl in seed-small seed-big mixed full; do
 done
 "$bte" bench -m "$model" --device cuda --dtype fp16 --workload seed-big --mode all --iters "$iters" \
   --profile >"$out/bench/profile-seed-big-fp16.txt" 2>>"$log" || true
+
+say "kernel microbenchmarks (bench_kernels_cuda)"
+"$out/build/bench/bench_kernels_cuda" --benchmark_min_time=0.05 >"$out/bench/kernels.txt" 2>>"$log" ||
+  echo "bench_kernels_cuda failed" | tee -a "$log"
+grep -E "Attention.*/(0|256|512)/12|CopyBandwidth|Linear.*/4096/(2304|3072)/768" "$out/bench/kernels.txt" | head -30
 
 say "report"
 "$py" - "$out/bench" "$gpu_name" "$summary" <<'PY' | tee "$out/report.txt"

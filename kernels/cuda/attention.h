@@ -29,7 +29,7 @@ struct AttentionParams {
   int64_t ld_out = 0;
   const int32_t* cu_seqlens = nullptr;  // [n_seqs + 1], device
   int n_seqs = 0;
-  int max_len = 0;  // longest sequence (padded: the row stride of a sequence)
+  int max_len = 0;  // >= every L_i (sizes the grid; padded: the row stride of a sequence)
   int heads = 0, head_dim = 0;
   // packed: sequence i owns rows cu_seqlens[i] .. +L_i; padded: rows
   // i*max_len .. +max_len, all computed, attending to the first L_i keys.

@@ -66,7 +66,6 @@ void masked_softmax_rows(float* scores, int64_t n_rows, int R, int len, float sc
 void attention_explicit(cublasHandle_t blas, const float* q, const float* k, const float* v,
                         int64_t ld_qkv, const VarlenLayout& layout, int H, int dh, float* out,
                         int64_t ld_out, float* scores, cudaStream_t stream) {
-  BTE_CUBLAS_V2_CHECK(cublasSetStream(blas, stream));
   const float one = 1.f, zero = 0.f, scale = 1.f / std::sqrt(float(dh));
   float* s = scores;
   for (int i = 0; i < layout.n_seqs; ++i) {

@@ -20,6 +20,8 @@ int64_t explicit_scores_floats(const VarlenLayout& layout, int H);
 // out: [layout.total_rows(), H*dh] (device), row stride ld_out.
 // layout.cu_seqlens (host) gives the shapes, layout.cu_seqlens_device the
 // softmax's lengths. scores: explicit_scores_floats(...) floats, device.
+// `blas` must already be bound to `stream` (cublasSetStream): a handle
+// shared by threads is never reconfigured here.
 void attention_explicit(cublasHandle_t blas, const float* q, const float* k, const float* v,
                         int64_t ld_qkv, const VarlenLayout& layout, int H, int dh, float* out,
                         int64_t ld_out, float* scores, cudaStream_t stream);

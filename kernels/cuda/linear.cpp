@@ -117,24 +117,28 @@ std::shared_ptr<const Linear::Plan> Linear::plan(const PlanKey& key) const {
   BTE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->b, lt_type(in_), K_, uint64_t(M), K_));
   BTE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->d, lt_type(out_), N_, uint64_t(M), key.ldy));
 
-  cublasLtMatmulPreference_t pref = nullptr;
-  BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
-  BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes));
+  // The preference, released on every path out (a throwing check included).
+  struct Pref {
+    cublasLtMatmulPreference_t h = nullptr;
+    ~Pref() {
+      if (h) cublasLtMatmulPreferenceDestroy(h);
+    }
+  } pref;
+  BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.h));
+  auto set_pref = [&](cublasLtMatmulPreferenceAttributes_t a, const void* v, size_t n) {
+    BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.h, a, v, n));
+  };
+  set_pref(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes);
   const uint32_t align_w = 256;  // cudaMalloc'd
-  BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_w, sizeof align_w));
-  BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &key.align_x, sizeof key.align_x));
-  BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &key.align_y, sizeof key.align_y));
-  BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &key.align_y, sizeof key.align_y));
+  set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_w, sizeof align_w);
+  set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &key.align_x, sizeof key.align_x);
+  set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &key.align_y, sizeof key.align_y);
+  set_pref(CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &key.align_y, sizeof key.align_y);
+  cublasStatus_t last = CUBLAS_STATUS_SUCCESS;
   auto heuristic = [&](cublasLtMatmulHeuristicResult_t* r) {
     int found = 0;
-    const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(lt_, p->desc, p->a, p->b, p->d, p->d,
-                                                             pref, 1, r, &found);
-    return st == CUBLAS_STATUS_SUCCESS && found > 0;
+    last = cublasLtMatmulAlgoGetHeuristic(lt_, p->desc, p->a, p->b, p->d, p->d, pref.h, 1, r, &found);
+    return last == CUBLAS_STATUS_SUCCESS && found > 0;
   };
   cublasLtMatmulHeuristicResult_t r{};
   bool ok = false;
@@ -150,10 +154,10 @@ std::shared_ptr<const Linear::Plan> Linear::plan(const PlanKey& key) const {
     }
   }
   if (!ok) ok = heuristic(&r);
-  cublasLtMatmulPreferenceDestroy(pref);
   BTE_REQUIRE(ok, ErrorKind::Device, "cuBLASLt has no algorithm for a ", elem_name(in_), " -> ",
               elem_name(out_), " GEMM of M=", M, " N=", N_, " K=", K_, " within ",
-              ws_bytes >> 20, " MiB of workspace");
+              ws_bytes >> 20, " MiB of workspace (cublasLtMatmulAlgoGetHeuristic: ",
+              cublasLtGetStatusString(last), ")");
   p->algo = r.algo;
   plans_.emplace(key, p);
   return p;

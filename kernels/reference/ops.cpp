@@ -79,7 +79,8 @@ void softmax_rows(float* x, int64_t rows, int n) {
 void pool_cls(const float* x, const VarlenLayout& layout, int d, float* out) {
   for (int s = 0; s < layout.n_seqs; ++s) {
     const float* row = x + layout.row_begin(s) * d;
-    for (int j = 0; j < d; ++j) out[int64_t(s) * d + j] = row[j];
+    const bool empty = layout.seq_len(s) == 0;  // no first token: zeros, as mean pooling gives
+    for (int j = 0; j < d; ++j) out[int64_t(s) * d + j] = empty ? 0.f : row[j];
   }
 }
 

@@ -171,7 +171,7 @@ TEST_CASE("cuda fused attention matches the reference (packed and padded, every 
             INFO("dh=" << dh << " H=" << H << " seqs=" << lengths.size() << " rows=" << rows
                        << (padded ? " padded" : " packed") << " |x|<=" << magnitude << " "
                        << name_of(t) << ": " << diff.describe());
-            CHECK(diff.max_rel <= (t == ElemType::F32 ? 1e-5 : tol(t)));
+            CHECK(diff.max_rel <= (t == ElemType::F32 ? 5e-5 : tol(t)));  // fp32: scores rounded over dh terms, then exp
           }
         }
       }

@@ -58,7 +58,7 @@ typedef enum bte_dtype { BTE_DTYPE_FP32 = 0, BTE_DTYPE_BF16 = 1, BTE_DTYPE_FP16 
 typedef struct bte_model_options {
   bte_device device;    /* default BTE_DEVICE_CPU */
   int threads;          /* CPU threads; 0 = OMP_NUM_THREADS if set, else all cores (default) */
-  bte_dtype dtype;      /* default BTE_DTYPE_FP32; BF16 on CPUs with AVX512_BF16/AMX */
+  bte_dtype dtype;      /* default BTE_DTYPE_FP32; BF16 on CPUs with AVX512_BF16/AMX or on CUDA; FP16 on CUDA */
   bte_mode mode;        /* default BTE_MODE_PACKED */
   int truncate;         /* 1: texts over the model's maximum are truncated (default); 0: refused */
   int max_batch_tokens; /* token rows per internal batch; 0 = 16384 (default) */
