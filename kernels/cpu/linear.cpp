@@ -29,6 +29,20 @@
 // one JIT: on that stream 512 runs ≈15% slower than 1024 (tiny model, where
 // the JIT is large next to the math; on XLM-R base it is ≈1–3% of a batch).
 //
+// AVX2 machines (measured on Zen3, oneDNN 2.6.3, 2 threads, XLM-R base):
+// oneDNN picks its sgemm path (gemm:jit) on plain weights there. Three
+// consequences, each measured end to end:
+//  - its eltwise_gelu_erf post-op costs ~10 ns an element (9 of 21 ms of
+//    the FFN up projection at M = 275): GELU runs as our own vectorised
+//    pass instead (seed-big 517–553 → 452–462 ms);
+//  - at few rows it streams the weights at ~6 GB/s of a ~13 GB/s machine:
+//    M <= 24 runs the skinny GEMM (skinny_gemm.h), 1.3–2x faster there
+//    (M = 8: 0.49 vs 0.90 ms for 2304x768; from M ≈ 32 sgemm wins);
+//  - the skinny GEMM reads the weights as stored ([N, K]); sgemm takes that
+//    layout (format ba) as fast as its own pick, so it is pinned: one copy.
+// On AVX-512 machines oneDNN's brgemm runs every M near peak with its
+// blocked layout and fused post-ops; none of the above applies there.
+//
 // Concurrency: primitives are executed from many threads at once; each call
 // brings its own stream and its own scratchpad (user scratchpad mode, a
 // thread-local buffer), so nothing is shared but the immutable primitive.
@@ -45,6 +59,8 @@
 #include <vector>
 
 #include "base/check.h"
+#include "kernels/cpu/ops.h"
+#include "kernels/cpu/skinny_gemm.h"
 #include "kernels/cpu/threads.h"
 
 namespace bte::cpu {
@@ -56,6 +72,7 @@ using dt = memory::data_type;
 
 constexpr size_t kCacheCapacity = 64;         // distinct (M, threads) per Linear
 constexpr int kOneDnnCacheCapacity = 512;     // oneDNN's global primitive cache
+constexpr int kSkinnyDefaultMaxM = 24;         // crossover with oneDNN sgemm (Zen3, XLM-R base shapes, cold weights)
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine eng = [] {
@@ -110,6 +127,16 @@ struct Prim {
 
 dt to_dt(Precision p) { return p == Precision::BF16 ? dt::bf16 : dt::f32; }
 
+// Rows up to which fp32 Linears on weights in their .bte layout run the
+// skinny GEMM instead of oneDNN (BTE_SKINNY_MAX_M overrides; 0 turns it off).
+int64_t skinny_max_m() {
+  static const int64_t m = [] {
+    const char* env = std::getenv("BTE_SKINNY_MAX_M");
+    return env ? std::max<int64_t>(0, std::atoll(env)) : int64_t(kSkinnyDefaultMaxM);
+  }();
+  return m;
+}
+
 }  // namespace
 
 struct Linear::Impl {
@@ -120,6 +147,13 @@ struct Linear::Impl {
   memory w_mem;          // the packed weights
   memory::desc b_md;     // [1, N], zero desc when there is no bias
   memory b_mem;
+  // Weights kept as in the .bte file ([N, K] row-major, format ba of [K, N]):
+  // what oneDNN's sgemm takes as well as any layout, and what the skinny GEMM
+  // reads. Only where oneDNN's own choice is a plain layout (its sgemm path).
+  bool plain_nk = false;
+  // GELU as our own pass after the GEMM (oneDNN's sgemm applies its GELU
+  // post-op at ~10 ns an element).
+  bool gelu_pass = false;
   dnnl::primitive_attr attr;
 
   // LRU of primitives keyed by (M, threads): the list holds most recent first.
@@ -156,6 +190,8 @@ struct Linear::Impl {
   }
 
   void init(const float* W, const float* bias);
+  // Whether a call with M rows runs the skinny GEMM (few rows, fp32, a readable layout).
+  bool skinny(int64_t M) const;
 
   std::shared_ptr<const Prim> get(int64_t M, int threads) const {
     const Key key{M, threads};
@@ -218,15 +254,43 @@ void Linear::Impl::init(const float* W, const float* bias) {
     b_mem = memory(b_md, cpu_engine());
     std::memcpy(b_mem.get_data_handle(), bias, sizeof(float) * N);
   }
-  // Let oneDNN pick the weights layout on a mid-sized M, then pin it.
+  // Let oneDNN pick the weights layout on a mid-sized M, then pin it. A
+  // plain pick means its sgemm path: there fp32 weights stay as in the file
+  // ([N, K], which that path reads as fast), the skinny GEMM can take few
+  // rows, and GELU runs as our own pass.
   const auto probe = make_pd(128, memory::desc({K, N}, src_dt, tag::any));
   w_md = probe.weights_desc();
+  // BTE_WEIGHTS_LAYOUT=onednn keeps oneDNN's pick everywhere (for A/B benchmarks).
+  static const bool keep_onednn_layout = [] {
+    const char* e = std::getenv("BTE_WEIGHTS_LAYOUT");
+    return e && std::string(e) == "onednn";
+  }();
+  if (!keep_onednn_layout && w_md.data.format_kind == dnnl_blocked &&
+      w_md.data.format_desc.blocking.inner_nblks == 0 && src_dt == dt::f32 && dst_dt == dt::f32) {
+    gelu_pass = epilogue == Epilogue::Gelu;
+    if (gelu_pass) {  // a fresh attr: oneDNN 2.6 ignores set_post_ops() with an empty list
+      attr = dnnl::primitive_attr();
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    }
+    const memory::desc nk({K, N}, src_dt, tag::ba);
+    try {
+      make_pd(128, nk);
+      w_md = nk;
+      plain_nk = true;
+    } catch (const dnnl::error&) {
+      // keep oneDNN's pick (no skinny path)
+    }
+  }
   w_mem = memory(w_md, cpu_engine());
   // W is [N, K] row-major = the [K, N] matrix in format ba; for bf16 the
   // reorder also rounds to nearest even.
   memory w_user({{K, N}, dt::f32, tag::ba}, cpu_engine(), const_cast<float*>(W));
   dnnl::reorder(w_user, w_mem).execute(s, w_user, w_mem);
   s.wait();
+}
+
+bool Linear::Impl::skinny(int64_t M) const {
+  return plain_nk && M <= skinny_max_m() && epilogue != Epilogue::Tanh && skinny_gemm_available();
 }
 
 Linear::~Linear() = default;
@@ -246,6 +310,13 @@ void Linear::forward_any(const void* x, int64_t M, void* y) const {
   BTE_CHECK(M >= 0, "negative row count ", M);
   if (M == 0) return;
   const Impl& I = *impl_;
+  if (I.skinny(M)) {
+    skinny_gemm_nt(static_cast<const float*>(x), M, I.K, static_cast<const float*>(I.w_mem.get_data_handle()),
+                   I.N, I.b_mem ? static_cast<const float*>(I.b_mem.get_data_handle()) : nullptr,
+                   I.epilogue == Epilogue::AddToOutput, static_cast<float*>(y));
+    if (I.gelu_pass) gelu_inplace(static_cast<float*>(y), M * I.N);
+    return;
+  }
   const int threads = detail::apply_num_threads();
   const auto p = I.get(M, threads);
 
@@ -266,11 +337,14 @@ void Linear::forward_any(const void* x, int64_t M, void* y) const {
   } catch (const dnnl::error& e) {
     fail(e, "running the matmul", I.N, I.K, M);
   }
+  if (I.gelu_pass) gelu_inplace(static_cast<float*>(y), M * I.N);
 }
 
 const char* Linear::impl_name(int64_t M) const {
   if (M <= 0) return "none (M = 0)";
-  return intern(impl_->get(M, detail::apply_num_threads())->pd.impl_info_str());
+  const std::string gelu = impl_->gelu_pass ? std::string(" + bte gelu ") + kernel_variant() : "";
+  if (impl_->skinny(M)) return intern((std::string("bte skinny ") + kernel_variant() + gelu).c_str());
+  return intern((impl_->get(M, detail::apply_num_threads())->pd.impl_info_str() + gelu).c_str());
 }
 
 }  // namespace bte::cpu

@@ -29,6 +29,9 @@ void pool_cls(const float* x, const VarlenLayout& layout, int d, float* out);
 void pool_mean(const float* x, const VarlenLayout& layout, int d, float* out);
 void l2_normalize_rows(float* x, int64_t rows, int d);
 void softmax_rows(float* x, int64_t rows, int n);
+// x = x · Φ(x) (exact erf GELU), in place; twin of ref::gelu_inplace. The
+// GELU epilogue of cpu::Linear where oneDNN's own is slow (gelu.cpp).
+void gelu_inplace(float* x, int64_t n);
 
 }  // namespace bte::cpu
 

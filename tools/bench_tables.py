@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Markdown tables for docs/BENCHMARKS.md, from the JSON the benchmarks write
+(so no figure is typed by hand):
+
+  --peers    tools/bench_peers.py --json output(s): per workload, every
+             engine's median, tokens/s, ratio to the best peer, logit
+             difference; then bte packed against the issue's targets
+             (GEMM ceiling, PyTorch fast + nested, memory floor)
+  --profile  `bte bench --profile --json` output(s): the per-op table
+
+  python3 tools/bench_tables.py --peers out/peers-base.json --profile out/profile-seed-big.json
+"""
+import argparse
+import json
+
+PEERS = ("PyTorch fast + nested", "transformers SDPA", "ONNX Runtime", "CTranslate2")
+
+
+def peers_tables(report):
+    out = []
+    for w in report["workloads"]:
+        rows = w["rows"]
+        best = next((r for r in rows if r["engine"] == w.get("best_peer")), None)
+        out.append(f"**{report['size']} / {w['workload']}**: {w['real_tokens']:.0f} real tokens, "
+                   f"{w['padded_tokens']:.0f} padded ({100 * w['padding_fraction']:.1f}% padding)\n")
+        out.append("| engine | median ms | tokens/s | best peer / this | max abs logit diff vs bte packed |")
+        out.append("|---|---:|---:|---:|---:|")
+        for r in rows:
+            if "missing" in r:
+                out.append(f"| {r['engine']} | missing: {r['missing'][:80]} | | | |")
+                continue
+            ratio = f"{best['median_ms'] / r['median_ms']:.2f}x" if best else "—"
+            d = r.get("max_abs_logit_diff")
+            out.append(f"| {r['engine']} | {r['median_ms']:.1f} | {r['tokens_per_s']:.0f} | {ratio} | "
+                       f"{'—' if d is None else f'{d:.1e}'} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def targets_table(report):
+    out = ["| workload | bte packed GFLOP/s | oneDNN GEMM ceiling | % of ceiling | vs PyTorch fast + nested "
+           "| vs best peer | memory floor ms | packed / floor |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for w in report["workloads"]:
+        rows = {r["engine"]: r for r in w["rows"]}
+        p = rows.get("bte packed")
+        if not p or "median_ms" not in p:
+            continue
+        g = w["useful_gflop"] / (p["median_ms"] / 1e3)
+        c = w.get("gemm_ceiling") or {}
+        nested = rows.get("PyTorch fast + nested", {})
+        best = rows.get(w.get("best_peer") or "", {})
+        f = w.get("memory_floor") or {}
+        cell = lambda r: f"{r['median_ms'] / p['median_ms']:.2f}x" if "median_ms" in r else "—"
+        out.append(f"| {w['workload']} | {g:.1f} | {c.get('gflops', float('nan')):.1f} | "
+                   f"{100 * g / c['gflops']:.0f}% | {cell(nested)} | {cell(best)} ({w.get('best_peer')}) | "
+                   f"{f.get('ms', float('nan')):.1f} | {p['median_ms'] / f['ms']:.2f}x |"
+                   if c and f else f"| {w['workload']} | {g:.1f} | — | — | {cell(nested)} | {cell(best)} | — | — |")
+    return "\n".join(out)
+
+
+def profile_table(bench):
+    out = [f"**{bench['workload']['name']}** ({bench['workload']['real_tokens']:.0f} real tokens), "
+           f"ms per batch ({bench['iters']} iterations):\n"]
+    modes = [m for m in bench["modes"] if m.get("profile_ops")]
+    ops = []
+    for m in modes:
+        for o in m["profile_ops"]:
+            if o["op"] not in ops:
+                ops.append(o["op"])
+    out.append("| op | " + " | ".join(m["mode"] for m in modes) + " |")
+    out.append("|---|" + "---:|" * len(modes))
+    for op in ops:
+        cells = []
+        for m in modes:
+            per = {o["op"]: o["total_ms"] / bench["iters"] for o in m["profile_ops"]}
+            tot = sum(per.values())
+            v = per.get(op)
+            cells.append("—" if v is None else f"{v:.1f} ({100 * v / tot:.0f}%)")
+        out.append(f"| {op} | " + " | ".join(cells) + " |")
+    out.append("")
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--peers", nargs="*", default=[])
+    ap.add_argument("--profile", nargs="*", default=[])
+    a = ap.parse_args()
+    for p in a.peers:
+        r = json.load(open(p))
+        print(peers_tables(r))
+        print(targets_table(r))
+        print()
+    for p in a.profile:
+        print(profile_table(json.load(open(p))))
+
+
+if __name__ == "__main__":
+    main()
