@@ -223,7 +223,7 @@ def worker(a):
     }
     try:
         fn, logits, notes = makers[a.worker]()
-        med, mn = timed(fn, a.iters, 2)
+        med, mn = timed(fn, a.iters, a.warmup)
         diff = float(np.abs(np.asarray(logits, dtype=np.float64) - ref_logits).max())
         row = {"engine": a.worker, "median_ms": med, "min_ms": mn, "max_abs_logit_diff": diff,
                "notes": notes}
@@ -239,6 +239,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--iters", type=int, default=10, help="timed iterations (seed-* workloads)")
     ap.add_argument("--iters-big", type=int, default=3, help="timed iterations (mixed, full)")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed iterations first (seed-* workloads)")
+    ap.add_argument("--warmup-big", type=int, default=1, help="untimed iterations first (mixed, full)")
     ap.add_argument("--bte", default=os.path.join(REPO, "build/tools/bte"))
     ap.add_argument("--workdir", default=os.path.join(REPO, "out/peers"))
     ap.add_argument("--json", help="write every measurement here")
@@ -261,10 +263,11 @@ def main():
               "workloads": []}
     for wl in a.workloads.split(","):
         iters = a.iters if wl.startswith("seed") else a.iters_big
+        warmup = a.warmup if wl.startswith("seed") else a.warmup_big
         ids_path = os.path.join(a.workdir, f"{a.size}-{wl}.ids.json")
         logits_path = os.path.join(a.workdir, f"{a.size}-{wl}.logits.json")
         out = run([a.bte, "bench", "-m", model, "--workload", wl, "--threads", str(a.threads),
-                   "--iters", str(iters), "--warmup", "2", "--json", "--dump-ids", ids_path,
+                   "--iters", str(iters), "--warmup", str(warmup), "--json", "--dump-ids", ids_path,
                    "--dump-logits", logits_path])
         b = json.loads(out)
         real = b["workload"]["real_tokens"]
@@ -280,7 +283,8 @@ def main():
                 continue
             r = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", name,
                                 "--size", a.size, "--threads", str(a.threads), "--workdir", a.workdir,
-                                "--ids", ids_path, "--logits", logits_path, "--iters", str(iters)],
+                                "--ids", ids_path, "--logits", logits_path, "--iters", str(iters),
+                                "--warmup", str(warmup)],
                                capture_output=True, text=True)
             try:
                 rows.append(json.loads(r.stdout.strip().splitlines()[-1]))

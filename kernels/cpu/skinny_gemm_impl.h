@@ -12,6 +12,7 @@ namespace bte::cpu::detail {
 namespace {
 
 constexpr int kNB = 4;
+constexpr int kAhead = 2;  // groups ahead the prefetch runs
 
 // Software prefetch of the next tile group's weights (contiguous rows),
 // spread evenly over all of the current group's k steps: a core keeps only
@@ -48,8 +49,9 @@ void skinny_tile(const SkinnyArgs& a, int64_t m0, int n0, Prefetcher& pf) {
   for (int m = 0; m < MB; ++m)
 #pragma GCC unroll 4
     for (int n = 0; n < NB; ++n) acc[m][n] = V::zero();
+  Prefetcher f = pf;  // in registers for the loop (through the reference it would live in memory)
   for (int k = 0; k < kv; k += W) {
-    pf.step();
+    f.step();
     R wv[NB];
 #pragma GCC unroll 4
     for (int n = 0; n < NB; ++n) wv[n] = V::load(w + int64_t(n) * K + k);
@@ -60,6 +62,7 @@ void skinny_tile(const SkinnyArgs& a, int64_t m0, int n0, Prefetcher& pf) {
       for (int n = 0; n < NB; ++n) acc[m][n] = V::fma(xv, wv[n], acc[m][n]);
     }
   }
+  pf = f;
   for (int m = 0; m < MB; ++m) {
     float* y = a.y + (m0 + m) * a.N + n0;
     float sums[4];
@@ -90,8 +93,8 @@ void skinny_rows_impl(const SkinnyArgs& a, int n0, int n1) {
     const int nb = n1 - n < kNB ? n1 - n : kNB;
     // While this group computes, the next group's weights come in.
     Prefetcher pf;
-    if (n + 2 * kNB <= n1) {
-      pf.p = a.W + int64_t(n + kNB) * a.K;
+    if (n + (kAhead + 1) * kNB <= n1) {
+      pf.p = a.W + int64_t(n + kAhead * kNB) * a.K;
       pf.end = pf.p + int64_t(kNB) * a.K;
       const int64_t lines = int64_t(kNB) * a.K / 16 + 1;
       const int64_t steps = (a.M + MB - 1) / MB * (a.K / V::W) + 1;
