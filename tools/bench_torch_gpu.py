@@ -17,6 +17,7 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tools", "oracle"))
+sys.path.insert(0, os.path.join(REPO, "tools"))
 PAD = 1
 
 
@@ -34,16 +35,13 @@ def main():
     from hf_checkpoint import read_checkpoint
     from xlmr_model import XlmrEncoder
 
+    from bench_peers import padded
+
     cfg, w = read_checkpoint(a.checkpoint)
     ids = json.load(open(a.ids))
     want = np.array(json.load(open(a.logits)), dtype=np.float64)
     dev = torch.device("cuda")
-    L = max(len(s) for s in ids)
-    x = torch.full((len(ids), L), PAD, dtype=torch.long)
-    mask = torch.zeros((len(ids), L), dtype=torch.long)
-    for i, s in enumerate(ids):
-        x[i, :len(s)] = torch.tensor(s)
-        mask[i, :len(s)] = 1
+    x, mask = padded(ids)  # the same padded batch the CPU peers get
     x, mask = x.to(dev), mask.to(dev)
     real = mask.bool()
     positions = torch.cumsum(mask, 1) * mask + PAD

@@ -1,6 +1,6 @@
 // Internal to kernels/cpu: the body of one attention tile (attention_tile.h),
 // written once over a vector-traits class V and included by each variant file
-// (attention_{scalar,avx2,avx512}.cpp) after it has defined its traits and,
+// (attention_scalar.cpp, isa_avx2.cpp, isa_avx512.cpp) after it has defined its traits and,
 // for the SIMD ones, switched the target ISA on.
 //
 // V provides: R (register type), W (floats per R), kMaxNV (most R per row of a

@@ -154,6 +154,7 @@ struct Linear::Impl {
   // GELU as our own pass after the GEMM (oneDNN's sgemm applies its GELU
   // post-op at ~10 ns an element).
   bool gelu_pass = false;
+  bool onednn_only = false;  // the constructor's flag: none of the above
   dnnl::primitive_attr attr;
 
   // LRU of primitives keyed by (M, threads): the list holds most recent first.
@@ -224,8 +225,9 @@ struct Linear::Impl {
 };
 
 Linear::Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue, Precision input,
-               Precision output)
+               Precision output, bool onednn_only)
     : impl_(std::make_unique<Impl>()) {
+  impl_->onednn_only = onednn_only;
   BTE_CHECK(W != nullptr && N > 0 && K > 0, "Linear needs weights and N, K > 0 (N=", N, ", K=", K, ")");
   impl_->N = N, impl_->K = K, impl_->epilogue = epilogue;
   impl_->src_dt = to_dt(input), impl_->dst_dt = to_dt(output);
@@ -265,7 +267,7 @@ void Linear::Impl::init(const float* W, const float* bias) {
     const char* e = std::getenv("BTE_WEIGHTS_LAYOUT");
     return e && std::string(e) == "onednn";
   }();
-  if (!keep_onednn_layout && w_md.data.format_kind == dnnl_blocked &&
+  if (!keep_onednn_layout && !onednn_only && w_md.data.format_kind == dnnl_blocked &&
       w_md.data.format_desc.blocking.inner_nblks == 0 && src_dt == dt::f32 && dst_dt == dt::f32) {
     gelu_pass = epilogue == Epilogue::Gelu;
     if (gelu_pass) {  // a fresh attr: oneDNN 2.6 ignores set_post_ops() with an empty list

@@ -32,8 +32,12 @@ class Linear {
   // `input` is the type of x and of the packed weights (bf16: W is rounded
   // once here, to nearest even); `output` is the type of y. Bias, epilogue
   // and accumulation are fp32 either way.
+  // onednn_only: every M through oneDNN, as it packs and runs it (the
+  // benchmarks' "oneDNN ceiling"); otherwise few rows may run our skinny
+  // GEMM and GELU our own pass where that is faster (linear.cpp says where).
   Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue,
-         Precision input = Precision::F32, Precision output = Precision::F32);
+         Precision input = Precision::F32, Precision output = Precision::F32,
+         bool onednn_only = false);
   ~Linear();
   Linear(Linear&&) noexcept;
   Linear& operator=(Linear&&) noexcept;

@@ -37,7 +37,7 @@ struct Avx2 {
     const R sign_bit = _mm256_set1_ps(-0.f);
     return _mm256_or_ps(_mm256_andnot_ps(sign_bit, mag), _mm256_and_ps(sign_bit, sgn));
   }
-  // Same method as the AVX-512 variant (attention_avx512.cpp).
+  // Same method as the AVX-512 traits (simd_avx512.h).
   static R exp_softmax(R x) {
     const R lo = _mm256_set1_ps(-87.33654f);
     const R keep = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);

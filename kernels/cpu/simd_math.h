@@ -2,6 +2,8 @@
 // included by variant files after their target pragma and traits.
 #pragma once
 
+#include <cstdint>
+
 namespace bte::cpu::detail {
 namespace {
 
@@ -23,6 +25,20 @@ typename V::R gelu(typename V::R v) {
   const R e = V::exp_softmax(V::sub(V::zero(), V::mul(az, az)));
   const R erf = V::copysign(V::sub(V::set1(1.f), V::mul(p, e)), z);
   return V::mul(V::mul(V::set1(0.5f), v), V::add(V::set1(1.f), erf));
+}
+
+// GELU in place over n floats: whole registers, then the last n % W
+// elements through one more register on a zero-padded copy.
+template <class V>
+void gelu_array(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + V::W <= n; i += V::W) V::store(x + i, gelu<V>(V::load(x + i)));
+  if (i < n) {
+    float t[V::W] = {};
+    for (int64_t j = i; j < n; ++j) t[j - i] = x[j];
+    V::store(t, gelu<V>(V::load(t)));
+    for (int64_t j = i; j < n; ++j) x[j] = t[j - i];
+  }
 }
 
 }  // namespace
