@@ -30,6 +30,7 @@
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/attention_explicit.h"
 #include "kernels/cuda/check_cuda.h"
+#include "kernels/cuda/cublas_api.h"
 #include "kernels/cuda/cuda_runtime_info.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/embedding.h"
@@ -87,13 +88,13 @@ struct StreamAndBlas {
   cublasHandle_t blas = nullptr;
   StreamAndBlas() {
     BTE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    if (cublasCreate(&blas) != CUBLAS_STATUS_SUCCESS) {
+    if (cuda::cublas_api().Create(&blas) != CUBLAS_STATUS_SUCCESS) {
       cudaStreamDestroy(stream);
       BTE_FAIL(ErrorKind::Device, "cublasCreate failed (out of GPU memory, or no usable GPU)");
     }
   }
   ~StreamAndBlas() {
-    cublasDestroy(blas);
+    cuda::cublas_api().Destroy(blas);
     cudaStreamDestroy(stream);
   }
   StreamAndBlas(const StreamAndBlas&) = delete;
@@ -121,8 +122,8 @@ class CudaBackend final : public Backend {
       : c_(checked(w.config, slow)), slow_(slow), t_(slow ? ElemType::F32 : elem_of(dtype)),
         stream_(sb_.stream), blas_(sb_.blas) {
     const int d = c_.hidden, f = c_.ffn;
-    BTE_CUBLAS_CHECK(cublasSetStream(blas_, stream_));
-    BTE_CUBLAS_CHECK(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH));  // no TF32: fp32 stays fp32
+    BTE_CUBLAS_CHECK(cuda::cublas_api().SetStream(blas_, stream_));
+    BTE_CUBLAS_CHECK(cuda::cublas_api().SetMathMode(blas_, CUBLAS_DEFAULT_MATH));  // no TF32: fp32 stays fp32
 
     word_ = DeviceArray(w.word, int64_t(c_.vocab) * d, "the word embeddings");
     position_ = DeviceArray(w.position, int64_t(c_.max_positions) * d, "the position embeddings");

@@ -3,13 +3,14 @@
 #include <cmath>
 
 #include "kernels/cuda/check_cuda.h"
+#include "kernels/cuda/cublas_api.h"
 
 #define BTE_CUBLAS_V2_CHECK(call)                                                           \
   do {                                                                                      \
     cublasStatus_t bte_st_ = (call);                                                        \
     if (bte_st_ != CUBLAS_STATUS_SUCCESS)                                                   \
       BTE_FAIL(::bte::ErrorKind::Device, #call, " failed at ", __FILE__, ":", __LINE__,    \
-               ": ", cublasGetStatusString(bte_st_));                                       \
+               ": ", cublas_api().GetStatusString(bte_st_));                                       \
   } while (0)
 
 namespace bte::cuda {
@@ -74,12 +75,12 @@ void attention_explicit(cublasHandle_t blas, const float* q, const float* k, con
     const int64_t r0 = layout.row_begin(i);
     // Column-major view: S_hᵀ[R, R] = K_h Q_hᵀ, i.e. row-major S_h = Q_h K_hᵀ;
     // head h+1 is dh columns on; score matrices are R*R apart.
-    BTE_CUBLAS_V2_CHECK(cublasSgemmStridedBatched(
+    BTE_CUBLAS_V2_CHECK(cublas_api().SgemmStridedBatched(
         blas, CUBLAS_OP_T, CUBLAS_OP_N, R, R, dh, &one, k + r0 * ld_qkv, int(ld_qkv), dh,
         q + r0 * ld_qkv, int(ld_qkv), dh, &zero, s, R, int64_t(R) * R, H));
     masked_softmax_rows(s, int64_t(H) * R, R, L, scale, stream);
     // Column-major: O_hᵀ[dh, R] = V_hᵀ[dh, R] · P_hᵀ[R, R], i.e. row-major O_h = P_h V_h.
-    BTE_CUBLAS_V2_CHECK(cublasSgemmStridedBatched(
+    BTE_CUBLAS_V2_CHECK(cublas_api().SgemmStridedBatched(
         blas, CUBLAS_OP_N, CUBLAS_OP_N, dh, R, R, &one, v + r0 * ld_qkv, int(ld_qkv), dh, s, R,
         int64_t(R) * R, &zero, out + r0 * ld_out, int(ld_out), dh, H));
     s += int64_t(H) * R * R;

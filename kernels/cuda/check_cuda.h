@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "base/check.h"
+#include "kernels/cuda/cublas_api.h"
 
 #define BTE_CUDA_CHECK(call)                                                                 \
   do {                                                                                       \
@@ -28,7 +29,7 @@
       BTE_FAIL(bte_st_ == CUBLAS_STATUS_ALLOC_FAILED ? ::bte::ErrorKind::OutOfMemory         \
                                                      : ::bte::ErrorKind::Device,             \
                #call, " failed at ", __FILE__, ":", __LINE__, ": ",                           \
-               cublasLtGetStatusString(bte_st_));                                            \
+               ::bte::cuda::cublas_api().LtGetStatusString(bte_st_));                                            \
   } while (0)
 
 namespace bte::cuda {

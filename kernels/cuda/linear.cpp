@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "kernels/cuda/check_cuda.h"
+#include "kernels/cuda/cublas_api.h"
 #include "kernels/cuda/elementwise.h"
 
 namespace bte::cuda {
@@ -54,9 +55,9 @@ uint32_t alignment(const void* p) {
 
 }  // namespace
 
-LtHandle::LtHandle() { BTE_CUBLAS_CHECK(cublasLtCreate(&h_)); }
+LtHandle::LtHandle() { BTE_CUBLAS_CHECK(cublas_api().LtCreate(&h_)); }
 LtHandle::~LtHandle() {
-  if (h_) cublasLtDestroy(h_);
+  if (h_) cublas_api().LtDestroy(h_);
 }
 
 // Everything cuBLASLt needs for one row count: descriptors and the algorithm.
@@ -66,10 +67,10 @@ struct Linear::Plan {
   cublasLtMatmulAlgo_t algo{};
   bool bias_in_epilogue = false;
   ~Plan() {
-    if (d) cublasLtMatrixLayoutDestroy(d);
-    if (b) cublasLtMatrixLayoutDestroy(b);
-    if (a) cublasLtMatrixLayoutDestroy(a);
-    if (desc) cublasLtMatmulDescDestroy(desc);
+    if (d) cublas_api().LtMatrixLayoutDestroy(d);
+    if (b) cublas_api().LtMatrixLayoutDestroy(b);
+    if (a) cublas_api().LtMatrixLayoutDestroy(a);
+    if (desc) cublas_api().LtMatmulDescDestroy(desc);
   }
 };
 
@@ -108,25 +109,25 @@ std::shared_ptr<const Linear::Plan> Linear::plan(const PlanKey& key) const {
   if (plans_.size() >= kMaxPlans) plans_.clear();  // bounded memory on endless varied batches
 
   auto p = std::make_shared<Plan>();
-  BTE_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  BTE_CUBLAS_CHECK(cublas_api().LtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
   const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
-  BTE_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
-  BTE_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
+  BTE_CUBLAS_CHECK(cublas_api().LtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
+  BTE_CUBLAS_CHECK(cublas_api().LtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
   // A = W stored [K rows, N cols] column-major (= [N, K] row-major), used transposed.
-  BTE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->a, lt_type(in_), K_, N_, K_));
-  BTE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->b, lt_type(in_), K_, uint64_t(M), K_));
-  BTE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&p->d, lt_type(out_), N_, uint64_t(M), key.ldy));
+  BTE_CUBLAS_CHECK(cublas_api().LtMatrixLayoutCreate(&p->a, lt_type(in_), K_, N_, K_));
+  BTE_CUBLAS_CHECK(cublas_api().LtMatrixLayoutCreate(&p->b, lt_type(in_), K_, uint64_t(M), K_));
+  BTE_CUBLAS_CHECK(cublas_api().LtMatrixLayoutCreate(&p->d, lt_type(out_), N_, uint64_t(M), key.ldy));
 
   // The preference, released on every path out (a throwing check included).
   struct Pref {
     cublasLtMatmulPreference_t h = nullptr;
     ~Pref() {
-      if (h) cublasLtMatmulPreferenceDestroy(h);
+      if (h) cublas_api().LtMatmulPreferenceDestroy(h);
     }
   } pref;
-  BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref.h));
+  BTE_CUBLAS_CHECK(cublas_api().LtMatmulPreferenceCreate(&pref.h));
   auto set_pref = [&](cublasLtMatmulPreferenceAttributes_t a, const void* v, size_t n) {
-    BTE_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.h, a, v, n));
+    BTE_CUBLAS_CHECK(cublas_api().LtMatmulPreferenceSetAttribute(pref.h, a, v, n));
   };
   set_pref(CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof ws_bytes);
   const uint32_t align_w = 256;  // cudaMalloc'd
@@ -137,27 +138,27 @@ std::shared_ptr<const Linear::Plan> Linear::plan(const PlanKey& key) const {
   cublasStatus_t last = CUBLAS_STATUS_SUCCESS;
   auto heuristic = [&](cublasLtMatmulHeuristicResult_t* r) {
     int found = 0;
-    last = cublasLtMatmulAlgoGetHeuristic(lt_, p->desc, p->a, p->b, p->d, p->d, pref.h, 1, r, &found);
+    last = cublas_api().LtMatmulAlgoGetHeuristic(lt_, p->desc, p->a, p->b, p->d, p->d, pref.h, 1, r, &found);
     return last == CUBLAS_STATUS_SUCCESS && found > 0;
   };
   cublasLtMatmulHeuristicResult_t r{};
   bool ok = false;
   if (bias_) {
     const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
-    BTE_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi));
-    BTE_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias_,
+    BTE_CUBLAS_CHECK(cublas_api().LtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi));
+    BTE_CUBLAS_CHECK(cublas_api().LtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias_,
                                                     sizeof bias_));
     ok = p->bias_in_epilogue = heuristic(&r);
     if (!ok) {  // no fused-bias kernel for these types: plain GEMM, then add_bias
       const cublasLtEpilogue_t none = CUBLASLT_EPILOGUE_DEFAULT;
-      BTE_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &none, sizeof none));
+      BTE_CUBLAS_CHECK(cublas_api().LtMatmulDescSetAttribute(p->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &none, sizeof none));
     }
   }
   if (!ok) ok = heuristic(&r);
   BTE_REQUIRE(ok, ErrorKind::Device, "cuBLASLt has no algorithm for a ", elem_name(in_), " -> ",
               elem_name(out_), " GEMM of M=", M, " N=", N_, " K=", K_, " within ",
               ws_bytes >> 20, " MiB of workspace (cublasLtMatmulAlgoGetHeuristic: ",
-              cublasLtGetStatusString(last), ")");
+              cublas_api().LtGetStatusString(last), ")");
   p->algo = r.algo;
   plans_.emplace(key, p);
   return p;
@@ -170,7 +171,7 @@ void Linear::forward(const void* x, int64_t M, void* y, void* workspace, size_t 
   BTE_CHECK(ldy >= N_, "ldy ", ldy, " < N ", N_);
   const auto p = plan(PlanKey{M, ldy, ws_bytes, alignment(x), alignment(y)});
   const float alpha = 1.f, beta = 0.f;
-  BTE_CUBLAS_CHECK(cublasLtMatmul(lt_, p->desc, &alpha, W_, p->a, x, p->b, &beta, y, p->d, y, p->d,
+  BTE_CUBLAS_CHECK(cublas_api().LtMatmul(lt_, p->desc, &alpha, W_, p->a, x, p->b, &beta, y, p->d, y, p->d,
                                   &p->algo, workspace, ws_bytes, stream));
   if (bias_ && !p->bias_in_epilogue) {
     BTE_CHECK(ldy == N_, "the bias fallback takes dense rows");

@@ -13,6 +13,7 @@
 
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/attention_explicit.h"
+#include "kernels/cuda/cublas_api.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/layernorm.h"
 #include "kernels/cuda/linear.h"
@@ -181,7 +182,7 @@ TEST_CASE("cuda fused attention matches the reference (packed and padded, every 
 
 TEST_CASE("cuda explicit (slow-path) attention matches the reference", "[cuda][kernels]") {
   cublasHandle_t blas;
-  REQUIRE(cublasCreate(&blas) == CUBLAS_STATUS_SUCCESS);
+  REQUIRE(cuda::cublas_api().Create(&blas) == CUBLAS_STATUS_SUCCESS);
   for (bool padded : {false, true}) {
     TestLayout tl({5, 1, 64, 65}, padded);
     const int H = 3, dh = 40;  // the slow path takes any head dim
@@ -200,7 +201,7 @@ TEST_CASE("cuda explicit (slow-path) attention matches the reference", "[cuda][k
     INFO((padded ? "padded: " : "packed: ") << diff.describe());
     CHECK(diff.max_rel <= 1e-5);
   }
-  cublasDestroy(blas);
+  cuda::cublas_api().Destroy(blas);
 }
 
 TEST_CASE("cuda GELU, tanh, bias and conversion match the reference", "[cuda][kernels]") {
