@@ -50,17 +50,23 @@ struct Shape {
 const Shape kBase[] = {{"qkv", 2304, 768}, {"out", 768, 768}, {"up", 3072, 768}, {"down", 768, 3072}};
 const Shape kLarge[] = {{"qkv", 3072, 1024}, {"out", 1024, 1024}, {"up", 4096, 1024}, {"down", 1024, 4096}};
 
+// GFLOP/s, and the rate the fp32 weights stream in (the ceiling at few rows
+// is the copy bandwidth Copy(ceiling) reports).
 void set_gemm_counters(benchmark::State& st, int64_t M, int N, int K) {
   st.counters["GFLOP/s"] = benchmark::Counter(2.0 * M * N * K * 1e-9 * double(st.iterations()),
                                               benchmark::Counter::kIsRate);
+  st.counters["W GB/s"] = benchmark::Counter(4.0 * N * K * 1e-9 * double(st.iterations()),
+                                             benchmark::Counter::kIsRate);
 }
 
-void BM_Linear(benchmark::State& st, Shape s, cpu::Epilogue e) {
+// hot: one copy of the weights, cached after the first call: the kernel's
+// compute rate without the stream from memory.
+void BM_Linear(benchmark::State& st, Shape s, cpu::Epilogue e, bool hot) {
   const int64_t M = st.range(0);
   const auto W = random_vec(int64_t(s.N) * s.K, 1, -0.05f, 0.05f);
   const auto b = random_vec(s.N, 2);
   std::vector<cpu::Linear> lins;
-  for (int i = 0, n = copies_for(int64_t(s.N) * s.K * 4); i < n; ++i)
+  for (int i = 0, n = hot ? 1 : copies_for(int64_t(s.N) * s.K * 4); i < n; ++i)
     lins.emplace_back(W.data(), b.data(), s.N, s.K, e);
   const auto x = random_vec(M * s.K, 3);
   std::vector<float> y(M * s.N, 0.f);
@@ -157,7 +163,9 @@ void BM_EmbedLayerNorm(benchmark::State& st, const char* variant) {
 }
 
 void register_all() {
-  const std::vector<int64_t> Ms = {16, 64, 128, 256, 4096};  // BTE_SKINNY_MAX_M=0: oneDNN at every M
+  // 1 and 19 (the tutorial's small batch here): weight-streaming bound;
+  // BTE_SKINNY_MAX_M=0 runs oneDNN at every M.
+  const std::vector<int64_t> Ms = {1, 16, 19, 32, 48, 64, 128, 256, 4096};
   auto gemms = [&](const char* model, const Shape* shapes) {
     for (int i = 0; i < 4; ++i) {
       const Shape s = shapes[i];
@@ -167,7 +175,10 @@ void register_all() {
                          : cpu::Epilogue::None;
       const std::string n = std::string(model) + "/" + s.name + "/N" + std::to_string(s.N) + "_K" +
                             std::to_string(s.K);
-      auto* a = benchmark::RegisterBenchmark(("Linear/" + n).c_str(), BM_Linear, s, e);
+      auto* a = benchmark::RegisterBenchmark(("Linear/" + n).c_str(), BM_Linear, s, e, false);
+      auto* h = benchmark::RegisterBenchmark(("LinearHot/" + n).c_str(), BM_Linear, s, e, true);
+      for (int64_t M : {1, 19}) h->Arg(M);
+      h->ArgName("M")->Unit(benchmark::kMicrosecond)->MinTime(0.2)->UseRealTime();
       auto* c = benchmark::RegisterBenchmark(("DnnlSgemm/" + n).c_str(), BM_DnnlSgemm, s);
       for (int64_t M : Ms) a->Arg(M), c->Arg(M);
       a->ArgName("M")->Unit(benchmark::kMicrosecond)->MinTime(0.2)->UseRealTime();
@@ -181,6 +192,7 @@ void register_all() {
       ->Args({256, 768})
       ->Args({4096, 768})
       ->Args({4096, 1024})
+      ->Args({65536, 1024})  // 256 MiB a side: DRAM, the small-M GEMMs' ceiling
       ->Unit(benchmark::kMicrosecond)
       ->MinTime(0.1)
       ->UseRealTime();

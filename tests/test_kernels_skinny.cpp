@@ -1,7 +1,7 @@
 // The skinny GEMM (kernels/cpu/skinny_gemm.h) and the GELU pass
 // (cpu::gelu_inplace) against the reference, for each SIMD variant this CPU
 // runs, on awkward shapes: rows 1 … two tiles + a tail, weight rows not a
-// multiple of the tile's 4, K not a multiple of the register width; outputs
+// multiple of the tile's 3 or 4 or of the threads' share of 12, K not a multiple of the register width; outputs
 // poisoned, a guard band after them.
 // Tolerances: GEMM 8·u·√K relative to max(|expected|, 1), u = 2⁻²⁴ (an fp32
 // dot product of length K summed in 8- or 16-wide partial sums; indexing bugs
@@ -48,7 +48,7 @@ struct Variants {
 TEST_CASE("skinny GEMM matches the reference", "[kernels]") {
   Variants vs;
   if (vs.list.empty()) WARN("no AVX2/AVX-512 on this CPU: the skinny GEMM is off, oneDNN runs every shape");
-  const std::vector<std::pair<int, int>> NK = {{1, 1}, {5, 7}, {13, 100}, {64, 768}, {6, 3072}};
+  const std::vector<std::pair<int, int>> NK = {{1, 1}, {5, 7}, {13, 100}, {25, 40}, {64, 768}, {6, 3072}};
   uint64_t seed = 10;
   for (const auto& v : vs.list) {
     cpu::force_kernel_variant(v.c_str());
@@ -56,7 +56,7 @@ TEST_CASE("skinny GEMM matches the reference", "[kernels]") {
     for (auto [N, K] : NK) {
       const auto W = random_floats(int64_t(N) * K, ++seed);
       const auto b = random_floats(N, ++seed);
-      for (int64_t M : {1, 2, 3, 4, 5, 6, 7, 13, 64}) {
+      for (int64_t M : {1, 2, 3, 4, 5, 6, 7, 13, 19, 24, 64}) {
         for (bool bias : {true, false}) {
           for (bool accumulate : {false, true}) {
             INFO(v << ": N " << N << ", K " << K << ", M " << M << ", bias " << bias << ", accumulate " << accumulate);

@@ -36,8 +36,9 @@
 //    the FFN up projection at M = 275): GELU runs as our own vectorised
 //    pass instead (seed-big 517–553 → 452–462 ms);
 //  - at few rows it streams the weights at ~6 GB/s of a ~13 GB/s machine:
-//    M <= 24 runs the skinny GEMM (skinny_gemm.h), 1.3–2x faster there
-//    (M = 8: 0.49 vs 0.90 ms for 2304x768; from M ≈ 32 sgemm wins);
+//    M <= 48 runs the skinny GEMM (skinny_gemm.h), 1.2–2x faster there
+//    (cold weights, best of repeated runs: M = 19, 2304x768: 88 vs 62
+//    GFLOP/s; M = 32: 93–100 vs 60–95; at 64 they tie, from 128 sgemm wins);
 //  - the skinny GEMM reads the weights as stored ([N, K]); sgemm takes that
 //    layout (format ba) as fast as its own pick, so it is pinned: one copy.
 // On AVX-512 machines oneDNN's brgemm runs every M near peak with its
@@ -72,7 +73,7 @@ using dt = memory::data_type;
 
 constexpr size_t kCacheCapacity = 64;         // distinct (M, threads) per Linear
 constexpr int kOneDnnCacheCapacity = 512;     // oneDNN's global primitive cache
-constexpr int kSkinnyDefaultMaxM = 24;         // crossover with oneDNN sgemm (Zen3, XLM-R base shapes, cold weights)
+constexpr int kSkinnyDefaultMaxM = 48;         // crossover with oneDNN sgemm (Zen3, XLM-R base shapes, cold weights)
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine eng = [] {

@@ -1,7 +1,7 @@
 // Dispatch and threading of the skinny GEMM (skinny_gemm.h): the variant
 // our other kernels run (kernel_variant()); each thread takes one contiguous
-// range of weight rows (a multiple of the tile's 4), so it streams its own
-// share of the weights once.
+// range of weight rows (a multiple of 12, whole tiles of every variant's 3
+// or 4 rows), so it streams its own share of the weights once.
 #include "kernels/cpu/skinny_gemm.h"
 
 #include <omp.h>
@@ -34,14 +34,15 @@ void skinny_gemm_nt(const float* x, int64_t M, int K, const float* W, int N, con
   const Rows run = variant_rows();
   BTE_CHECK(run, "skinny_gemm_nt needs the avx2 or avx512 kernel variant (this one: ", kernel_variant(), ")");
   if (M <= 0 || N <= 0) return;
-  const int groups = (N + 3) / 4;  // tiles of 4 weight rows
+  constexpr int kGroup = 12;
+  const int groups = (N + kGroup - 1) / kGroup;
   const int threads = std::min(detail::apply_num_threads(), groups);
   const detail::SkinnyArgs a{x, M, K, W, N, bias, accumulate, y};
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
     const int g0 = int(int64_t(groups) * t / n), g1 = int(int64_t(groups) * (t + 1) / n);
-    run(a, 4 * g0, std::min(N, 4 * g1));
+    run(a, kGroup * g0, std::min(N, kGroup * g1));
   }
 }
 

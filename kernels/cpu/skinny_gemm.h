@@ -1,4 +1,4 @@
-// GEMM for few rows (M <= 24 by default) on weights in their .bte layout, for CPUs where oneDNN
+// GEMM for few rows (M <= 48 by default) on weights in their .bte layout, for CPUs where oneDNN
 // 2.6 runs fp32 matmul through its sgemm (gemm:jit; AVX2 machines): there it
 // reaches 35–60 GFLOP/s at M = 16 on XLM-R base shapes (Zen3, 2 threads),
 // far below what streaming the weights once allows.
