@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "base/check.h"
 #include "engine/engine.h"
 #include "kernels/cpu/linear.h"
 #include "kernels/cpu/ops.h"
@@ -91,4 +92,21 @@ TEST_CASE("bf16: fp16 on the CPU is refused clearly", "[engine]") {
   o.dtype = DType::F16;
   CHECK_THROWS_WITH(Engine::load(convert_checkpoint(data_path("golden/tiny")), o),
                     Catch::Contains("fp16 is a GPU precision"));
+}
+
+TEST_CASE("bf16: a CPU without native bf16 refuses it clearly, one with it loads", "[engine]") {
+  EngineOptions o;
+  o.dtype = DType::BF16;
+  const std::string model = convert_checkpoint(data_path("golden/tiny"));
+  if (cpu::has_native_bf16()) {
+    CHECK_NOTHROW(Engine::load(model, o));
+  } else {
+    try {
+      Engine::load(model, o);
+      FAIL("bf16 was accepted on a CPU without AVX512_BF16 or AMX");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::BadInput);
+      CHECK_THAT(e.what(), Catch::Contains("needs a CPU with AVX512_BF16 or AMX"));
+    }
+  }
 }
