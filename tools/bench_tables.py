@@ -59,15 +59,22 @@ def targets_table(report):
     return "\n".join(out)
 
 
-def profile_table(bench):
-    out = [f"**{bench['workload']['name']}** ({bench['workload']['real_tokens']:.0f} real tokens), "
-           f"ms per batch ({bench['iters']} iterations):\n"]
+def profiled_modes(bench):
+    """The modes of a `bte bench --profile --json` report that carry a
+    profile, and every op name they list, in first-seen order."""
     modes = [m for m in bench["modes"] if m.get("profile_ops")]
     ops = []
     for m in modes:
         for o in m["profile_ops"]:
             if o["op"] not in ops:
                 ops.append(o["op"])
+    return modes, ops
+
+
+def profile_table(bench):
+    out = [f"**{bench['workload']['name']}** ({bench['workload']['real_tokens']:.0f} real tokens), "
+           f"ms per batch ({bench['iters']} iterations):\n"]
+    modes, ops = profiled_modes(bench)
     out.append("| op | " + " | ".join(m["mode"] for m in modes) + " |")
     out.append("|---|" + "---:|" * len(modes))
     for op in ops:

@@ -17,6 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from bench_tables import profiled_modes  # noqa: E402  (tools/, next to this script)
+
 STYLE = {  # engine -> (color, marker, linestyle)
     "bte reference": ("#9ecae1", "o", "--"),
     "bte fused": ("#4292c6", "o", "-"),
@@ -58,12 +60,7 @@ def plot_padding(report, path):
 
 
 def plot_profile(bench, path):
-    modes = [m for m in bench["modes"] if m.get("profile_ops")]
-    ops = []
-    for m in modes:
-        for o in m["profile_ops"]:
-            if o["op"] not in ops:
-                ops.append(o["op"])
+    modes, ops = profiled_modes(bench)
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.9 * len(modes)))
     cmap = plt.get_cmap("tab20")
     for i, m in enumerate(modes):
