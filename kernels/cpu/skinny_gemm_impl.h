@@ -28,6 +28,7 @@ struct Prefetch {
   const char* p;
   int bytes;  // advance per k step (<= 64: one line)
 };
+
 template <class V>
 float hsum(typename V::R v) {
   alignas(64) float t[V::W];
@@ -89,15 +90,19 @@ void skinny_edge(const SkinnyArgs& a, int64_t m0, int r, int n0, int nb, Prefetc
 template <class V>
 void skinny_rows_impl(const SkinnyArgs& a, int n0, int n1) {
   constexpr int MB = Tile<V>::MB, kNB = Tile<V>::NB;
+  // The prefetch rate: one later group's bytes over all k steps of a
+  // group's tiles (the same for every group of the call).
+  const int tiles = int((a.M + MB - 1) / MB), steps = a.K / V::W;
+  const int64_t group_steps = int64_t(tiles) * (steps > 0 ? steps : 1);
+  const int64_t group_bytes = int64_t(kNB) * a.K * int64_t(sizeof(float));
+  const int64_t per_step = (group_bytes + group_steps - 1) / group_steps;
+  const int bytes = int(per_step < 64 ? per_step : 64);
   for (int n = n0; n < n1; n += kNB) {
     const int nb = n1 - n < kNB ? n1 - n : kNB;
-    // While this group computes, a later group's weights come in (the
-    // range's last groups prefetch its last, already cached, group).
-    const int later = n + kAhead * kNB + kNB <= n1 ? n + kAhead * kNB : (n1 - kNB > n ? n1 - kNB : n);
-    const int tiles = int((a.M + MB - 1) / MB), steps = a.K / V::W;
-    const int64_t group_bytes = int64_t(kNB) * a.K * int64_t(sizeof(float));
-    const int64_t per_step = (group_bytes + int64_t(tiles) * steps - 1) / (int64_t(tiles) * steps + (steps == 0));
-    const int bytes = int(per_step < 64 ? per_step : 64);
+    // While this group computes, a later group's weights come in; near the
+    // range's end, its last whole group (already cached by then).
+    const int last = n1 - kNB > n ? n1 - kNB : n, ahead = n + kAhead * kNB;
+    const int later = ahead < last ? ahead : last;
     const char* base = reinterpret_cast<const char*>(a.W + int64_t(later) * a.K);
     for (int64_t m = 0; m < a.M; m += MB) {
       const int r = a.M - m < MB ? int(a.M - m) : MB;

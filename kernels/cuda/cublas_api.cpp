@@ -15,26 +15,31 @@ namespace {
 constexpr const char* kCublasLt = "libcublasLt.so." BTE_STR(CUBLAS_VER_MAJOR);
 constexpr const char* kCublas = "libcublas.so." BTE_STR(CUBLAS_VER_MAJOR);
 
-void* open_library(const char* name) {
+struct Library {
+  void* handle;
+  const char* name;
+};
+
+Library open_library(const char* name) {
   // RTLD_NODELETE: the handle lives for the process (function pointers stay valid).
   void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   BTE_REQUIRE(h, ErrorKind::Device, "cannot load ", name, " (the CUDA toolkit's cuBLAS, needed by --device cuda): ",
               dlerror());
-  return h;
+  return {h, name};
 }
 
 template <typename F>
-void bind(void* lib, const char* lib_name, const char* symbol, F& out) {
-  void* p = dlsym(lib, symbol);
-  BTE_REQUIRE(p, ErrorKind::Device, lib_name, " has no ", symbol, " (a different CUDA version than bte was built with?)");
+void bind(const Library& lib, const char* symbol, F& out) {
+  void* p = dlsym(lib.handle, symbol);
+  BTE_REQUIRE(p, ErrorKind::Device, lib.name, " has no ", symbol, " (a different CUDA version than bte was built with?)");
   out = reinterpret_cast<F>(p);
 }
 
 CublasApi load() {
   CublasApi a{};
-  void* lt = open_library(kCublasLt);
-  void* bl = open_library(kCublas);
-#define BTE_BIND(lib, name, field) bind(lib, lib == lt ? kCublasLt : kCublas, #name, a.field)
+  const Library lt = open_library(kCublasLt);
+  const Library bl = open_library(kCublas);
+#define BTE_BIND(lib, name, field) bind(lib, #name, a.field)
   BTE_BIND(lt, cublasLtCreate, LtCreate);
   BTE_BIND(lt, cublasLtDestroy, LtDestroy);
   BTE_BIND(lt, cublasLtGetStatusString, LtGetStatusString);
