@@ -200,6 +200,19 @@ def peer_ctranslate2(ckpt, ids, threads, workdir, size):
     return fn, fn(), f"ctranslate2 {ctranslate2.__version__}, float32, lengths-aware Encoder"
 
 
+def bte_bf16_row(a, model, wl, iters, warmup, fp32_logits_path):
+    """bte packed in bf16 on the same ids; its logits against fp32 packed's."""
+    import numpy as np
+    path = os.path.join(a.workdir, f"{a.size}-{wl}.bf16.logits.json")
+    b = json.loads(run([a.bte, "bench", "-m", model, "--workload", wl, "--threads", str(a.threads),
+                        "--iters", str(iters), "--warmup", str(warmup), "--mode", "packed",
+                        "--dtype", "bf16", "--no-ceiling", "--json", "--dump-logits", path]))
+    m = b["modes"][0]
+    diff = np.abs(np.array(json.load(open(path))) - np.array(json.load(open(fp32_logits_path)))).max()
+    return {"engine": "bte packed bf16", "median_ms": m["median_ms"], "min_ms": m["min_ms"],
+            "max_abs_logit_diff": float(diff), "notes": m["path"]}
+
+
 PEERS = ["PyTorch slow path", "PyTorch fast path", "PyTorch fast + nested", "transformers SDPA",
          "ONNX Runtime", "CTranslate2"]
 
@@ -244,6 +257,8 @@ def main():
     ap.add_argument("--bte", default=os.path.join(REPO, "build/tools/bte"))
     ap.add_argument("--workdir", default=os.path.join(REPO, "out/peers"))
     ap.add_argument("--json", help="write every measurement here")
+    ap.add_argument("--bf16", action="store_true",
+                    help="also time bte packed with --dtype bf16 (CPUs with AVX512_BF16 or AMX)")
     ap.add_argument("--skip", default="", help="comma-separated peers to leave out (named in the report)")
     ap.add_argument("--worker", choices=PEERS, help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)
@@ -274,6 +289,8 @@ def main():
         rows = [{"engine": "bte " + m["mode"], "median_ms": m["median_ms"], "min_ms": m["min_ms"],
                  "max_abs_logit_diff": 0.0 if m["mode"] == "packed" else None,
                  "notes": m["path"]} for m in b["modes"]]
+        if a.bf16:
+            rows.append(bte_bf16_row(a, model, wl, iters, warmup, logits_path))
         # Each peer runs in a process of its own, one after the other: no
         # engine's thread pool (spinning OpenMP / ORT workers) is left alive
         # to slow down the next one, bte included.

@@ -38,9 +38,10 @@ def peers_tables(report):
 
 
 def targets_table(report):
+    bf16 = any(r["engine"] == "bte packed bf16" for w in report["workloads"] for r in w["rows"])
     out = ["| workload | bte packed GFLOP/s | oneDNN GEMM ceiling | % of ceiling | vs PyTorch fast + nested "
-           "| vs best peer | memory floor ms | packed / floor |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "| vs best peer | memory floor ms | packed / floor |" + (" bf16 / fp32 tokens/s |" if bf16 else ""),
+           "|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if bf16 else "")]
     for w in report["workloads"]:
         rows = {r["engine"]: r for r in w["rows"]}
         p = rows.get("bte packed")
@@ -56,6 +57,9 @@ def targets_table(report):
                    f"{100 * g / c['gflops']:.0f}% | {cell(nested)} | {cell(best)} ({w.get('best_peer')}) | "
                    f"{f.get('ms', float('nan')):.1f} | {p['median_ms'] / f['ms']:.2f}x |"
                    if c and f else f"| {w['workload']} | {g:.1f} | — | — | {cell(nested)} | {cell(best)} | — | — |")
+        if bf16:
+            h = rows.get("bte packed bf16", {})
+            out[-1] += f" {p['median_ms'] / h['median_ms']:.2f}x |" if "median_ms" in h else " — |"
     return "\n".join(out)
 
 
