@@ -76,9 +76,10 @@ def profiled_modes(bench):
 
 
 def profile_table(bench):
-    out = [f"**{bench['workload']['name']}** ({bench['workload']['real_tokens']:.0f} real tokens), "
-           f"ms per batch ({bench['iters']} iterations):\n"]
     modes, ops = profiled_modes(bench)
+    dtype = "bf16" if any("fused bf16" in m.get("path", "") for m in modes) else "fp32"
+    out = [f"**{bench['workload']['name']}** ({bench['workload']['real_tokens']:.0f} real tokens), {dtype}, "
+           f"ms per batch ({bench['iters']} iterations):\n"]
     out.append("| op | " + " | ".join(m["mode"] for m in modes) + " |")
     out.append("|---|" + "---:|" * len(modes))
     for op in ops:

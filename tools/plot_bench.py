@@ -23,6 +23,7 @@ STYLE = {  # engine -> (color, marker, linestyle)
     "bte reference": ("#9ecae1", "o", "--"),
     "bte fused": ("#4292c6", "o", "-"),
     "bte packed": ("#08306b", "o", "-"),
+    "bte packed bf16": ("#08306b", "*", ":"),
     "PyTorch slow path": ("#fdae6b", "s", "--"),
     "PyTorch fast path": ("#f16913", "s", "-"),
     "PyTorch fast + nested": ("#7f2704", "s", "-"),
@@ -50,7 +51,8 @@ def plot_padding(report, path):
     ax.set_xlabel("padding fraction of the padded batch (%)")
     ax.set_ylabel("real tokens / s (higher is better)")
     ax.set_yscale("log")
-    ax.set_title(f"XLM-R {report['size']}, {report['threads']} threads, fp32 — {report['date']}\n"
+    bf16 = " (bte packed bf16: bf16)" if "bte packed bf16" in engines else ""
+    ax.set_title(f"XLM-R {report['size']}, {report['threads']} threads, fp32{bf16} — {report['date']}\n"
                  f"{report['machine']['cpu_model']}", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
