@@ -7,6 +7,9 @@
              difference; then bte packed against the issue's targets
              (GEMM ceiling, PyTorch fast + nested, memory floor)
   --profile  `bte bench --profile --json` output(s): the per-op table
+  --bte      a `bte bench --mode packed --json` output (fp32, with its GEMM
+             ceiling) and optionally the same run in bf16: bte alone against
+             the ceiling, and bf16's speed-up
 
   python3 tools/bench_tables.py --peers out/peers-base.json --profile out/profile-seed-big.json
 """
@@ -63,6 +66,23 @@ def targets_table(report):
     return "\n".join(out)
 
 
+def bte_table(fp32, bf16=None, size="?"):
+    p, c = fp32["modes"][0], fp32.get("gemm_ceiling") or {}
+    out = [f"**{size} / {fp32['workload']['name']}**: {fp32['workload']['real_tokens']:.0f} real tokens "
+           f"({fp32['machine']})\n",
+           "| bte packed | median ms | tokens/s | useful GFLOP/s | oneDNN GEMM ceiling | % of ceiling "
+           "| bf16 / fp32 tokens/s |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    ceiling = f"{c['gflops']:.1f} ({c['shapes']}) | {100 * p['useful_gflops'] / c['gflops']:.0f}%" if c else "— | —"
+    out.append(f"| fp32 | {p['median_ms']:.1f} | {p['tokens_per_s']:.0f} | {p['useful_gflops']:.1f} | {ceiling} | |")
+    if bf16:
+        q = bf16["modes"][0]
+        out.append(f"| bf16 | {q['median_ms']:.1f} | {q['tokens_per_s']:.0f} | {q['useful_gflops']:.1f} | | | "
+                   f"{p['median_ms'] / q['median_ms']:.2f}x |")
+    out.append("")
+    return "\n".join(out)
+
+
 def profiled_modes(bench):
     """The modes of a `bte bench --profile --json` report that carry a
     profile, and every op name they list, in first-seen order."""
@@ -98,6 +118,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--peers", nargs="*", default=[])
     ap.add_argument("--profile", nargs="*", default=[])
+    ap.add_argument("--bte", nargs="+", metavar=("FP32_JSON", "BF16_JSON"))
+    ap.add_argument("--size", default="?", help="model size named in the --bte table")
     a = ap.parse_args()
     for p in a.peers:
         r = json.load(open(p))
@@ -106,6 +128,8 @@ def main():
         print()
     for p in a.profile:
         print(profile_table(json.load(open(p))))
+    if a.bte:
+        print(bte_table(*[json.load(open(p)) for p in a.bte[:2]], size=a.size))
 
 
 if __name__ == "__main__":
