@@ -200,14 +200,18 @@ def peer_ctranslate2(ckpt, ids, threads, workdir, size):
     return fn, fn(), f"ctranslate2 {ctranslate2.__version__}, float32, lengths-aware Encoder"
 
 
+def bte_bench(a, model, wl, iters, warmup, *extra):
+    """`bte bench --json` on one workload; its report."""
+    return json.loads(run([a.bte, "bench", "-m", model, "--workload", wl, "--threads", str(a.threads),
+                           "--iters", str(iters), "--warmup", str(warmup), "--json", *extra]))
+
+
 def bte_bf16_row(a, model, wl, iters, warmup, fp32_logits_path):
     """bte packed in bf16 on the same ids; its logits against fp32 packed's."""
     import numpy as np
     path = os.path.join(a.workdir, f"{a.size}-{wl}.bf16.logits.json")
-    b = json.loads(run([a.bte, "bench", "-m", model, "--workload", wl, "--threads", str(a.threads),
-                        "--iters", str(iters), "--warmup", str(warmup), "--mode", "packed",
-                        "--dtype", "bf16", "--no-ceiling", "--json", "--dump-logits", path]))
-    m = b["modes"][0]
+    m = bte_bench(a, model, wl, iters, warmup, "--mode", "packed", "--dtype", "bf16", "--no-ceiling",
+                  "--dump-logits", path)["modes"][0]
     diff = np.abs(np.array(json.load(open(path))) - np.array(json.load(open(fp32_logits_path)))).max()
     return {"engine": "bte packed bf16", "median_ms": m["median_ms"], "min_ms": m["min_ms"],
             "max_abs_logit_diff": float(diff), "notes": m["path"]}
@@ -281,10 +285,7 @@ def main():
         warmup = a.warmup if wl.startswith("seed") else a.warmup_big
         ids_path = os.path.join(a.workdir, f"{a.size}-{wl}.ids.json")
         logits_path = os.path.join(a.workdir, f"{a.size}-{wl}.logits.json")
-        out = run([a.bte, "bench", "-m", model, "--workload", wl, "--threads", str(a.threads),
-                   "--iters", str(iters), "--warmup", str(warmup), "--json", "--dump-ids", ids_path,
-                   "--dump-logits", logits_path])
-        b = json.loads(out)
+        b = bte_bench(a, model, wl, iters, warmup, "--dump-ids", ids_path, "--dump-logits", logits_path)
         real = b["workload"]["real_tokens"]
         rows = [{"engine": "bte " + m["mode"], "median_ms": m["median_ms"], "min_ms": m["min_ms"],
                  "max_abs_logit_diff": 0.0 if m["mode"] == "packed" else None,

@@ -40,6 +40,11 @@ def peers_tables(report):
     return "\n".join(out)
 
 
+def speedup(fp32_row, bf16_row):
+    """bf16's tokens/s over fp32's on the same batch (the ratio of medians)."""
+    return f"{fp32_row['median_ms'] / bf16_row['median_ms']:.2f}x"
+
+
 def targets_table(report):
     bf16 = any(r["engine"] == "bte packed bf16" for w in report["workloads"] for r in w["rows"])
     out = ["| workload | bte packed GFLOP/s | oneDNN GEMM ceiling | % of ceiling | vs PyTorch fast + nested "
@@ -62,7 +67,7 @@ def targets_table(report):
                    if c and f else f"| {w['workload']} | {g:.1f} | — | — | {cell(nested)} | {cell(best)} | — | — |")
         if bf16:
             h = rows.get("bte packed bf16", {})
-            out[-1] += f" {p['median_ms'] / h['median_ms']:.2f}x |" if "median_ms" in h else " — |"
+            out[-1] += f" {speedup(p, h)} |" if "median_ms" in h else " — |"
     return "\n".join(out)
 
 
@@ -78,7 +83,7 @@ def bte_table(fp32, bf16=None, size="?"):
     if bf16:
         q = bf16["modes"][0]
         out.append(f"| bf16 | {q['median_ms']:.1f} | {q['tokens_per_s']:.0f} | {q['useful_gflops']:.1f} | | | "
-                   f"{p['median_ms'] / q['median_ms']:.2f}x |")
+                   f"{speedup(p, q)} |")
     out.append("")
     return "\n".join(out)
 
@@ -121,6 +126,8 @@ def main():
     ap.add_argument("--bte", nargs="+", metavar=("FP32_JSON", "BF16_JSON"))
     ap.add_argument("--size", default="?", help="model size named in the --bte table")
     a = ap.parse_args()
+    if a.bte and len(a.bte) > 2:
+        ap.error(f"--bte takes one fp32 report and at most one bf16 report, not {len(a.bte)}")
     for p in a.peers:
         r = json.load(open(p))
         print(peers_tables(r))
@@ -129,7 +136,7 @@ def main():
     for p in a.profile:
         print(profile_table(json.load(open(p))))
     if a.bte:
-        print(bte_table(*[json.load(open(p)) for p in a.bte[:2]], size=a.size))
+        print(bte_table(*[json.load(open(p)) for p in a.bte], size=a.size))
 
 
 if __name__ == "__main__":
