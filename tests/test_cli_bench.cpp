@@ -34,6 +34,8 @@ TEST_CASE("bte bench: three modes, JSON report, padding arithmetic", "[cli][benc
     CHECK_THAT(m["profile"].get<std::string>(), Catch::Contains("attention"));
   }
   CHECK(j["gemm_ceiling"]["gflops"].get<double>() > 0);
+  CHECK(j["device"] == "cpu");
+  CHECK(j["dtype"] == "fp32");
 }
 
 TEST_CASE("bte tutorial: packed batches, classification and the table", "[cli][bench]") {

@@ -102,7 +102,8 @@ def profiled_modes(bench):
 
 def profile_table(bench):
     modes, ops = profiled_modes(bench)
-    dtype = "bf16" if any("fused bf16" in m.get("path", "") for m in modes) else "fp32"
+    # Reports from before `bte bench --json` named the dtype only in the fused path string.
+    dtype = bench.get("dtype") or ("bf16" if any("fused bf16" in m.get("path", "") for m in modes) else "fp32")
     out = [f"**{bench['workload']['name']}** ({bench['workload']['real_tokens']:.0f} real tokens), {dtype}, "
            f"ms per batch ({bench['iters']} iterations):\n"]
     out.append("| op | " + " | ".join(m["mode"] for m in modes) + " |")

@@ -15,6 +15,9 @@
 #   GPU_CHECK_ITERS=N      timed iterations per benchmark (default 20)
 #   GPU_CHECK_SIZE=base    the model size benchmarked (tiny, base, large)
 #   PYTHON=python3         the Python holding torch
+#   GPU_CHECK_DEVICE=cuda  cpu rehearses the whole script on a machine without
+#                          a GPU: same build, [cuda] tests skip, benchmarks run
+#                          on the CPU in fp32 and bf16 (use GPU_CHECK_SIZE=tiny)
 # Exit status: 0 when every [cuda] test passed, 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,12 @@ out=${2:-build-gpu}
 iters=${GPU_CHECK_ITERS:-20}
 size=${GPU_CHECK_SIZE:-base}
 py=${PYTHON:-python3}
+device=${GPU_CHECK_DEVICE:-cuda}
+case $device in
+  cuda) dtypes=(fp32 fp16) ;;
+  cpu) dtypes=(fp32 bf16) ;;
+  *) echo "gpu-check: GPU_CHECK_DEVICE must be cuda or cpu" >&2; exit 2 ;;
+esac
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 debs=$(cd "$debs" && pwd)
@@ -66,9 +75,12 @@ cmake --build "$out/build" -j"$(nproc)" --target bte bte_tests bench_kernels_cud
 bte=$out/build/tools/bte
 
 say "[cuda] tests"
-"$out/build/tests/bte_tests" "[cuda]" 2>&1 | tee "$out/cuda-tests.txt" | tail -80
+"$out/build/tests/bte_tests" "[cuda]" --skip-exit-code 2>&1 | tee "$out/cuda-tests.txt" | tail -80
 tests_rc=${PIPESTATUS[0]}
 summary=$(grep -E "^(All tests passed|test cases:)" "$out/cuda-tests.txt" | tail -1)
+if [ "$tests_rc" -eq 77 ]; then  # every case skipped: no usable GPU is no pass
+  summary="every [cuda] case SKIPPED: $(grep -m1 '^SKIPPED' "$out/cuda-tests.txt" | sed 's/^[^:]*: //')"
+fi
 
 say "benchmarks: XLM-R $size (oracle weights, seed 7), tutorial workloads, $iters iterations"
 ckpt=$out/${size}_hf
@@ -86,19 +98,20 @@ if [ ! -f "$model" ]; then
 fi
 mkdir -p "$out/bench"
 for wl in seed-small seed-big mixed full; do
-  for dt in fp32 fp16; do
+  for dt in "${dtypes[@]}"; do
     extra=()
     [ "$dt" = fp32 ] && extra=(--dump-ids "$out/bench/$wl.ids.json" --dump-logits "$out/bench/$wl.logits.json")
-    "$bte" bench -m "$model" --device cuda --dtype "$dt" --workload "$wl" --mode all \
+    "$bte" bench -m "$model" --device "$device" --dtype "$dt" --workload "$wl" --mode all \
       --iters "$iters" --warmup 3 --json "${extra[@]}" >"$out/bench/bte-$wl-$dt.json" 2>>"$log" ||
       echo "bte bench $wl $dt failed" | tee -a "$log"
   done
   "$py" tools/bench_torch_gpu.py --checkpoint "$ckpt" --ids "$out/bench/$wl.ids.json" \
-    --logits "$out/bench/$wl.logits.json" --iters "$iters" >"$out/bench/torch-$wl.json" 2>>"$log" ||
+    --logits "$out/bench/$wl.logits.json" --iters "$iters" --device "$device" \
+    --dtypes "$(IFS=,; echo "${dtypes[*]}")" >"$out/bench/torch-$wl.json" 2>>"$log" ||
     echo "PyTorch on $wl failed (see $log)" | tee -a "$log"
 done
-"$bte" bench -m "$model" --device cuda --dtype fp16 --workload seed-big --mode all --iters "$iters" \
-  --profile >"$out/bench/profile-seed-big-fp16.txt" 2>>"$log" || true
+"$bte" bench -m "$model" --device "$device" --dtype "${dtypes[1]}" --workload seed-big --mode all \
+  --iters "$iters" --profile >"$out/bench/profile-seed-big-${dtypes[1]}.txt" 2>>"$log" || true
 
 say "kernel microbenchmarks (bench_kernels_cuda)"
 "$out/build/bench/bench_kernels_cuda" --benchmark_min_time=0.05 >"$out/bench/kernels.txt" 2>>"$log" ||
@@ -106,15 +119,15 @@ say "kernel microbenchmarks (bench_kernels_cuda)"
 grep -E "Attention.*/(0|256|512)/12|CopyBandwidth|Linear.*/4096/(2304|3072)/768" "$out/bench/kernels.txt" | head -30
 
 say "report"
-"$py" - "$out/bench" "$gpu_name" "$summary" <<'PY' | tee "$out/report.txt"
+"$py" - "$out/bench" "${gpu_name:-none ($device rehearsal)}" "$summary" "${dtypes[@]}" <<'PY' | tee "$out/report.txt"
 import json, os, sys
-d, gpu, summary = sys.argv[1], sys.argv[2], sys.argv[3]
+d, gpu, summary, dtypes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 print(f"GPU: {gpu}")
 print(f"[cuda] tests: {summary or 'no summary (see cuda-tests.txt)'}")
 print(f"{'workload':11} {'engine':24} {'dtype':5} {'median ms':>10} {'tokens/s':>12} {'vs ref':>7} {'max|dlogit|':>11}")
 for wl in ["seed-small", "seed-big", "mixed", "full"]:
-    real = None
-    for dt in ["fp32", "fp16"]:
+    real = ref_ms = None
+    for dt in dtypes:
         p = os.path.join(d, f"bte-{wl}-{dt}.json")
         try:
             b = json.load(open(p))
@@ -123,16 +136,30 @@ for wl in ["seed-small", "seed-big", "mixed", "full"]:
             continue
         real = b["workload"]["real_tokens"]
         for m in b["modes"]:
-            print(f"{wl:11} {'bte ' + m['mode']:24} {dt:5} {m['median_ms']:10.3f} "
-                  f"{real / m['median_ms'] * 1e3:12.0f} {m.get('speedup_vs_reference', float('nan')):6.2f}x")
+            if m["mode"] == "reference":  # always fp32: shown once, the speed-ups are against it
+                if ref_ms is not None:
+                    continue
+                ref_ms = m["median_ms"]
+            print(f"{wl:11} {'bte ' + m['mode']:24} {'fp32' if m['mode'] == 'reference' else dt:5} "
+                  f"{m['median_ms']:10.3f} {real / m['median_ms'] * 1e3:12.0f} "
+                  f"{(ref_ms or float('nan')) / m['median_ms']:6.2f}x")
     try:
         t = json.load(open(os.path.join(d, f"torch-{wl}.json")))
         for r in t["rows"]:
             tps = real / r["median_ms"] * 1e3 if real else float("nan")
-            print(f"{wl:11} {r['engine']:24} {r['dtype']:5} {r['median_ms']:10.3f} {tps:12.0f} {'':7} "
-                  f"{r['max_abs_logit_diff']:11.2e}")
+            print(f"{wl:11} {r['engine']:24} {r['dtype']:5} {r['median_ms']:10.3f} {tps:12.0f} "
+                  f"{(ref_ms or float('nan')) / r['median_ms']:6.2f}x {r['max_abs_logit_diff']:11.2e}")
     except Exception as e:
         print(f"{wl:11} PyTorch: MISSING ({e})")
+# The issue's bar: on the tutorial's big batch, packed beats fused and reference.
+try:
+    for dt in dtypes:
+        ms = {m["mode"]: m["median_ms"] for m in json.load(open(os.path.join(d, f"bte-seed-big-{dt}.json")))["modes"]}
+        ok = ms["packed"] < ms["fused"] and ms["packed"] < ms["reference"]
+        print(f"seed-big {dt}: packed {ms['packed']:.3f} ms, fused {ms['fused']:.3f}, reference "
+              f"{ms['reference']:.3f}: packed fastest: {'yes' if ok else 'NO'}")
+except Exception as e:
+    print(f"seed-big verdict: MISSING ({e})")
 PY
 say "done: logs and JSON in $out"
-[ "$tests_rc" -eq 0 ] || exit 1
+[ "$tests_rc" -eq 0 ] || exit 1  # 77 (all skipped) too

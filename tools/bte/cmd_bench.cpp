@@ -93,6 +93,8 @@ int cmd_bench(int argc, char** argv) {
     j["model"] = {{"weights", note}, {"layers", c.layers}, {"hidden", c.hidden}, {"heads", c.heads},
                   {"ffn", c.ffn}, {"load_ms", load_ms}};
     j["machine"] = machine_line();
+    j["device"] = device_name(eo.device);
+    j["dtype"] = dtype_name(eo.dtype);  // the fused and packed modes'; reference runs fp32
     j["iters"] = opt.iters;
     j["peak_rss_mib"] = peak_rss_mib();
     std::printf("%s\n", j.dump(2).c_str());
