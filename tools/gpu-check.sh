@@ -15,6 +15,8 @@
 #   GPU_CHECK_ITERS=N      timed iterations per benchmark (default 20)
 #   GPU_CHECK_SIZE=base    the model size benchmarked (tiny, base, large)
 #   PYTHON=python3         the Python holding torch
+#   GPU_CHECK_RESULTS=DIR  also copy the report, the test output, the log and
+#                          a tarball of the benchmark JSON there (5 files)
 #   GPU_CHECK_DEVICE=cuda  cpu rehearses the whole script on a machine without
 #                          a GPU: same build, [cuda] tests skip, benchmarks run
 #                          on the CPU in fp32 and bf16 (use GPU_CHECK_SIZE=tiny)
@@ -161,5 +163,12 @@ try:
 except Exception as e:
     print(f"seed-big verdict: MISSING ({e})")
 PY
+if [ -n "${GPU_CHECK_RESULTS:-}" ]; then
+  mkdir -p "$GPU_CHECK_RESULTS"
+  cp "$out/report.txt" "$out/cuda-tests.txt" "$GPU_CHECK_RESULTS/"
+  tar -czf "$GPU_CHECK_RESULTS/bench.tar.gz" -C "$out" bench
+  nvidia-smi >"$GPU_CHECK_RESULTS/nvidia-smi.txt" 2>&1 || true
+fi
 say "done: logs and JSON in $out"
+[ -n "${GPU_CHECK_RESULTS:-}" ] && cp "$log" "$GPU_CHECK_RESULTS/"
 [ "$tests_rc" -eq 0 ] || exit 1  # 77 (all skipped) too
