@@ -159,6 +159,7 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
     m->mode = mode == BTE_MODE_PACKED  ? bte::Mode::Packed
               : mode == BTE_MODE_FUSED ? bte::Mode::Fused
                                        : bte::Mode::Reference;
+    m->engine->prepare(m->mode);  // the weights' one-time preparation here, not in the first call
     m->truncation = o.truncate ? bte::Truncation::Truncate : bte::Truncation::Refuse;
     m->max_batch_tokens = o.max_batch_tokens > 0 ? o.max_batch_tokens : 16384;
     *model = m.release();

@@ -120,6 +120,11 @@ Backend& Engine::backend(Mode mode) {
   return *fast_;
 }
 
+void Engine::prepare(Mode mode) {
+  std::lock_guard<std::mutex> lock(mu_);
+  backend(mode);
+}
+
 std::string Engine::describe(Mode mode) {
   std::lock_guard<std::mutex> lock(mu_);
   return std::string(mode_name(mode)) + " on " + device_name(options_.device) + ": " +

@@ -79,6 +79,13 @@ class Engine {
 
   RunOutputs run(const PackedBatch& batch, Mode mode, const RunRequest& request);
 
+  // Builds the mode's backend now, which run() otherwise does on its first
+  // call: the CPU fast path reorders the weights into oneDNN's blocked layout
+  // (~0.45 s on large), the GPU uploads them. A server calls it at start-up so
+  // that its first request is not the slow one, and so that a failure there
+  // (too little GPU memory, say) comes at load.
+  void prepare(Mode mode);
+
   // Which path a mode runs: backend, kernels, ISA, threads. Never a silent fallback.
   std::string describe(Mode mode);
 

@@ -73,7 +73,10 @@ BTE_API const char* bte_status_string(bte_status status);
 BTE_API const char* bte_last_error(void);
 
 BTE_API bte_model_options bte_model_default_options(void);
-/* options may be NULL (defaults). On success *model is set; free it with bte_model_free. */
+/* options may be NULL (defaults). On success *model is set; free it with bte_model_free.
+ * The chosen mode is made ready here (weights reordered for the CPU's GEMMs or
+ * uploaded to the GPU), so a failure there is this call's and the first
+ * embedding call is as fast as the next. */
 BTE_API bte_status bte_model_load(const char* path, const bte_model_options* options,
                                   bte_model** model);
 BTE_API void bte_model_free(bte_model* model); /* NULL is fine */
