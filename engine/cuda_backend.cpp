@@ -87,8 +87,9 @@ struct StreamAndBlas {
   cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
   StreamAndBlas() {
+    const auto& api = cuda::cublas_api();  // may throw (no libcublas): before the stream exists
     BTE_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    if (cuda::cublas_api().Create(&blas) != CUBLAS_STATUS_SUCCESS) {
+    if (api.Create(&blas) != CUBLAS_STATUS_SUCCESS) {
       cudaStreamDestroy(stream);
       BTE_FAIL(ErrorKind::Device, "cublasCreate failed (out of GPU memory, or no usable GPU)");
     }

@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 
+#include "kernels/cuda/cuda_runtime_info.h"
 #include "tests/golden.h"
 #include "tests/test_util.h"
 
@@ -180,8 +181,12 @@ TEST_CASE("bte classify/embed: bad input gets a clear error and exit code", "[cl
   CHECK(lines_of(r.out).size() == 3);
 
   r = run_command(bte + " classify -m " + tiny_model() + " --device cuda hello");
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains("cuda"));
+  if (bte::cuda::device_count() == 0) {  // the refusal is what is tested here; a GPU runs it
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("cuda"));
+  } else {
+    CHECK(r.exit_code == 0);
+  }
 
   r = run_command(bte + " classify -m " + tiny_model() + " --top-k 9 hello");
   CHECK(r.exit_code == 1);

@@ -33,7 +33,7 @@ __global__ void __launch_bounds__(128) attention_simt_kernel(AttentionParams p, 
   __shared__ float sV[BK][DH];
 
   const int seq = blockIdx.x, h = blockIdx.z;
-  const int L = p.cu_seqlens[seq + 1] - p.cu_seqlens[seq];  // real keys
+  const int L = min(p.cu_seqlens[seq + 1] - p.cu_seqlens[seq], p.max_len);  // real keys (see wmma)
   const int64_t row0 = p.padded ? int64_t(seq) * p.max_len : p.cu_seqlens[seq];
   const int nq = p.padded ? p.max_len : L;  // query rows computed
   const int q0 = blockIdx.y * Sh::BQ;

@@ -48,6 +48,11 @@ struct WmmaShape {
 
 template <typename T, int DH>
 __global__ void __launch_bounds__(128) attention_wmma_kernel(AttentionParams p, float scale) {
+  // bf16 fragments exist from sm_80, the oldest GPU bte runs on (device_count()
+  // refuses older ones); a build that also targets an older arch still compiles.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+  __trap();
+#else
   using Sh = WmmaShape<DH>;
   constexpr int BK = Sh::BK, LDT = Sh::LDT, LDP = Sh::LDP, LDS = Sh::LDS, kVec = Sh::kVec;
   constexpr int kVecPerRow = DH / kVec;
@@ -59,7 +64,9 @@ __global__ void __launch_bounds__(128) attention_wmma_kernel(AttentionParams p, 
   T* sP = reinterpret_cast<T*>(smem + Sh::bytes_q + 2 * Sh::bytes_kv + Sh::bytes_s);
 
   const int seq = blockIdx.x, h = blockIdx.z;
-  const int L = p.cu_seqlens[seq + 1] - p.cu_seqlens[seq];
+  // max_len bounds every length (PackedBatch checks it); the min keeps a bad
+  // caller's padded mode from reading into the next sequence's rows.
+  const int L = min(p.cu_seqlens[seq + 1] - p.cu_seqlens[seq], p.max_len);
   const int64_t row0 = p.padded ? int64_t(seq) * p.max_len : p.cu_seqlens[seq];
   const int nq = p.padded ? p.max_len : L;
   const int q0 = blockIdx.y * Sh::BQ;
@@ -181,6 +188,7 @@ __global__ void __launch_bounds__(128) attention_wmma_kernel(AttentionParams p, 
     T* orow = out + (row0 + q) * p.ld_out + head;
     for (int c = lane; c < DH; c += 32) orow[c] = from_float<T>(sSw[rr * LDS + c]);
   }
+#endif
 }
 
 template <typename T, int DH>
@@ -221,7 +229,7 @@ void attention_wmma(const AttentionParams& p, ElemType type, cudaStream_t stream
   // 16-byte loads of Q, K and V rows.
   BTE_CHECK(p.ld_qkv % 8 == 0 && reinterpret_cast<uintptr_t>(p.qkv) % 16 == 0,
             "qkv rows must be 16-byte aligned (ld_qkv ", p.ld_qkv, ")");
-  if (p.n_seqs == 0 || p.max_len == 0) return;
+  if (p.n_seqs == 0 || p.max_len == 0 || p.heads == 0) return;
   if (type == ElemType::F16) dispatch_dim<__half>(p, stream);
   else dispatch_dim<__nv_bfloat16>(p, stream);
 }
