@@ -3,8 +3,10 @@
 #   main   Release build, the whole ctest suite ([cuda] cases skip visibly
 #          without a GPU)
 #   asan   AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer):
-#          the whole suite again; the CUDA code is compiled, not run
-#   tsan   ThreadSanitizer on the concurrency tests ([concurrency])
+#          the whole suite again (the CUDA attention kernels run only in
+#          their CPU emulation, bte_cuda_emu_tests; the rest is compiled)
+#   tsan   ThreadSanitizer on the concurrency tests ([concurrency]) and on
+#          the CUDA kernels' CPU emulation (bte_cuda_emu_tests)
 #   fuzz   the libFuzzer targets (clang), BTE_FUZZ_SECONDS each (default 60),
 #          from the committed corpus plus real files
 # Usage: tools/test.sh [STAGE...]   (default: all four, in that order)
@@ -45,9 +47,13 @@ stage_asan() {
 # its per-layer primitive cache and its workspace pool.
 stage_tsan() {
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DBTE_SANITIZE=thread -DBTE_CUDA=OFF -DBTE_BUILD_BENCH=OFF
-  cmake --build build-tsan -j"$jobs" --target bte_tests
+  cmake --build build-tsan -j"$jobs" --target bte_tests bte_cuda_emu_tests
   OMP_NUM_THREADS=1 ONEDNN_PRIMITIVE_CACHE_CAPACITY=0 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ./build-tsan/tests/bte_tests "[concurrency]"
+  # The CUDA attention kernels in the CPU emulation, where each CUDA thread is
+  # an OS thread: a missing __syncthreads / __syncwarp is a race TSan reports
+  # (~4 min on 2 cores).
+  TSAN_OPTIONS="halt_on_error=1" ./build-tsan/tests/bte_cuda_emu_tests
 }
 
 stage_fuzz() {

@@ -1,0 +1,3 @@
+// Stands in for CUDA's <cuda_runtime.h> in the CPU emulation.
+#pragma once
+#include "tests/cuda_emu/cuda_emu.h"
