@@ -3,7 +3,7 @@
 #   main   Release build, the whole ctest suite ([cuda] cases skip visibly
 #          without a GPU)
 #   asan   AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer):
-#          the whole suite again (the CUDA attention kernels run only in
+#          the whole suite again (the CUDA attention and LayerNorm kernels run in
 #          their CPU emulation, bte_cuda_emu_tests; the rest is compiled)
 #   tsan   ThreadSanitizer on the concurrency tests ([concurrency]) and on
 #          the CUDA kernels' CPU emulation (bte_cuda_emu_tests)
@@ -50,7 +50,7 @@ stage_tsan() {
   cmake --build build-tsan -j"$jobs" --target bte_tests bte_cuda_emu_tests
   OMP_NUM_THREADS=1 ONEDNN_PRIMITIVE_CACHE_CAPACITY=0 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
     ./build-tsan/tests/bte_tests "[concurrency]"
-  # The CUDA attention kernels in the CPU emulation, where each CUDA thread is
+  # The CUDA kernels in the CPU emulation, where each CUDA thread is
   # an OS thread: a missing __syncthreads / __syncwarp is a race TSan reports
   # (~4 min on 2 cores).
   TSAN_OPTIONS="halt_on_error=1" ./build-tsan/tests/bte_cuda_emu_tests

@@ -1,4 +1,4 @@
-// A CPU stand-in for the parts of CUDA that bte's attention kernels use, so
+// A CPU stand-in for the parts of CUDA that bte's kernels use, so
 // that CI (which has nvcc but no GPU) runs the kernels' own source against
 // the reference twin. Semantics, not speed:
 //  - a launch runs its blocks one after another; each CUDA thread of a block
@@ -94,6 +94,7 @@ inline float __shfl_xor_sync(unsigned mask, float v, int lane_mask) {
   return r;
 }
 [[noreturn]] inline void __trap() { bte_emu::fail("__trap()"); }
+inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
 
 // ---- 16-bit types ------------------------------------------------------------
 struct __half { uint16_t bits; };

@@ -6,10 +6,9 @@
 // outputs start as NaN and shared memory as 0xFF, so an element left
 // unwritten or a read of uninitialised shared memory shows. The GPU itself
 // is checked by tests/cuda/ on a machine that has one.
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
-#include "tests/cuda_emu/cuda_emu.h"  // first: CUDA's keywords and types
+#include "tests/cuda_emu/emu_types.h"  // first: CUDA's keywords and types
 // (the shim/ directory stands in for CUDA's headers)
 #include "kernels/cuda/attention_simt_kernel.cuh"
 #include "kernels/cuda/attention_wmma_kernel.cuh"
@@ -22,25 +21,11 @@
 
 using namespace bte;
 using namespace bte::test;
+using bte_emu::from_f;
+using bte_emu::to_f;
+using bte_emu::type_name;
 
 namespace {
-
-template <typename T>
-T from_f(float f) {
-  if constexpr (std::is_same_v<T, float>) return f;
-  else if constexpr (std::is_same_v<T, __half>) return __float2half_rn(f);
-  else return __float2bfloat16_rn(f);
-}
-template <typename T>
-float to_f(T v) {
-  if constexpr (std::is_same_v<T, float>) return v;
-  else if constexpr (std::is_same_v<T, __half>) return __half2float(v);
-  else return __bfloat162float(v);
-}
-template <typename T>
-const char* type_name() {
-  return std::is_same_v<T, float> ? "fp32" : std::is_same_v<T, __half> ? "fp16" : "bf16";
-}
 
 // Runs the kernel that bte::cuda::attention would launch for T (fp32: the
 // CUDA-core kernel; fp16 / bf16: the tensor-core one) with its launcher's
