@@ -20,6 +20,7 @@
 #include "kernels/cuda/pooling.h"
 #include "kernels/reference/ops.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/kernel_cases.h"
 #include "tests/test_util.h"
 
 using namespace bte;
@@ -132,18 +133,11 @@ TEST_CASE("cuda Linear writes a strided slice of its output (ldy)", "[cuda][kern
 TEST_CASE("cuda bias + residual + LayerNorm matches the reference", "[cuda][kernels]") {
   for (int d : {32, 100, 768, 1024, 2048}) {
     for (int64_t rows : {1, 7, 129}) {
-      const auto x = random_floats(rows * d, 10 + d, -2.f, 2.f);
-      const auto delta = random_floats(rows * d, 11 + d);
-      const auto bias = random_floats(d, 12 + d);
-      const auto gamma = random_floats(d, 13 + d, 0.5f, 1.5f);
-      const auto beta = random_floats(d, 14 + d);
-      std::vector<float> want = x;
-      ref::add_inplace(want.data(), delta.data(), rows * d);
-      ref::add_bias(want.data(), rows, d, bias.data());
-      ref::layernorm(want.data(), rows, d, gamma.data(), beta.data(), 1e-5f, want.data());
+      const ResidualLayerNormCase k(d, rows);
+      const auto& want = k.want;
       for (ElemType ct : kTypes) {
-        DeviceTensor dx(x, ElemType::F32), dd(delta, ElemType::F32), db(bias, ElemType::F32);
-        DeviceTensor dg(gamma, ElemType::F32), dbe(beta, ElemType::F32), copy(rows * d, ct);
+        DeviceTensor dx(k.x, ElemType::F32), dd(k.delta, ElemType::F32), db(k.bias, ElemType::F32);
+        DeviceTensor dg(k.gamma, ElemType::F32), dbe(k.beta, ElemType::F32), copy(rows * d, ct);
         copy.poison();
         cuda::bias_residual_layernorm(dx.f32(), dd.f32(), db.f32(), dg.f32(), dbe.f32(), rows, d,
                                       1e-5f, copy.get(), ct, nullptr);

@@ -1,5 +1,6 @@
 #include "tests/cuda_emu/cuda_emu.h"
 
+#include <bit>
 #include <new>
 #include <thread>
 
@@ -11,17 +12,6 @@ namespace bte_emu {
 
 namespace {
 Block* g_block = nullptr;  // the block running now (blocks run one at a time)
-
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-float float_of(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 }  // namespace
 
 void fail(const char* what) {
@@ -75,12 +65,12 @@ void launch(dim3 grid, int threads, size_t dynamic_shared_bytes, const std::func
 float __half2float(__half h) {
   const uint32_t sign = uint32_t(h.bits & 0x8000) << 16, exp = (h.bits >> 10) & 0x1f, mant = h.bits & 0x3ff;
   if (exp == 0) return (sign ? -1.f : 1.f) * std::ldexp(float(mant), -24);  // zero, subnormal
-  if (exp == 31) return bte_emu::float_of(sign | 0x7f800000 | (mant << 13));  // inf, NaN
-  return bte_emu::float_of(sign | ((exp + 112) << 23) | (mant << 13));
+  if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000 | (mant << 13));  // inf, NaN
+  return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));
 }
 
 __half __float2half_rn(float f) {
-  const uint32_t u = bte_emu::bits_of(f), sign = (u >> 16) & 0x8000, a = u & 0x7fffffff;
+  const uint32_t u = std::bit_cast<uint32_t>(f), sign = (u >> 16) & 0x8000, a = u & 0x7fffffff;
   if (a > 0x7f800000) return {uint16_t(sign | 0x7e00)};  // NaN
   if (a >= 0x477ff000) return {uint16_t(sign | 0x7c00)};  // at or past 65520: infinity
   if (a < 0x38800000) {                                  // below 2^-14: a subnormal half
@@ -94,10 +84,10 @@ __half __float2half_rn(float f) {
   return {uint16_t(sign | ((r + 0xfff + ((r >> 13) & 1)) >> 13))};
 }
 
-float __bfloat162float(__nv_bfloat16 h) { return bte_emu::float_of(uint32_t(h.bits) << 16); }
+float __bfloat162float(__nv_bfloat16 h) { return std::bit_cast<float>(uint32_t(h.bits) << 16); }
 
 __nv_bfloat16 __float2bfloat16_rn(float f) {
-  const uint32_t u = bte_emu::bits_of(f);
+  const uint32_t u = std::bit_cast<uint32_t>(f);
   if ((u & 0x7fffffff) > 0x7f800000) return {uint16_t((u >> 16) | 0x40)};  // NaN stays quiet NaN
   return {uint16_t((u + 0x7fff + ((u >> 16) & 1)) >> 16)};
 }

@@ -10,6 +10,7 @@
 #include "kernels/cuda/layernorm_kernel.cuh"
 #include "kernels/reference/embedding.h"
 #include "kernels/reference/ops.h"
+#include "tests/kernel_cases.h"
 #include "tests/test_util.h"
 
 #include <random>
@@ -24,21 +25,13 @@ namespace {
 
 template <typename T>
 void check_residual_layernorm(int d, int64_t rows) {
-  const auto x = random_floats(rows * d, 10 + d, -2.f, 2.f);
-  const auto delta = random_floats(rows * d, 11 + d);
-  const auto bias = random_floats(d, 12 + d);
-  const auto gamma = random_floats(d, 13 + d, 0.5f, 1.5f);
-  const auto beta = random_floats(d, 14 + d);
-  std::vector<float> want = x;
-  ref::add_inplace(want.data(), delta.data(), rows * d);
-  ref::add_bias(want.data(), rows, d, bias.data());
-  ref::layernorm(want.data(), rows, d, gamma.data(), beta.data(), 1e-5f, want.data());
-
-  std::vector<float> got = x;
+  const ResidualLayerNormCase k(d, rows);  // the [cuda] test's case
+  const auto& want = k.want;
+  std::vector<float> got = k.x;
   std::vector<T> copy(size_t(rows) * d, from_f<T>(NAN));
   bte_emu::launch(dim3(unsigned(rows)), cuda::rownorm::kThreads, 0, [&] {
-    cuda::layernorm_kernel::residual_ln_kernel<T>(got.data(), delta.data(), bias.data(), gamma.data(),
-                                                  beta.data(), d, 1e-5f, copy.data());
+    cuda::layernorm_kernel::residual_ln_kernel<T>(got.data(), k.delta.data(), k.bias.data(), k.gamma.data(),
+                                                  k.beta.data(), d, 1e-5f, copy.data());
   });
   const auto diff = compare(got.data(), want.data(), rows * d, 1.0);
   INFO("d=" << d << " rows=" << rows << " copy " << type_name<T>() << ": " << diff.describe());
