@@ -52,12 +52,19 @@ keep() {
 }
 
 say "tools"
-for t in cmake nvcc c++ tar; do
+# The toolkit is not always on PATH (an image may keep it in /usr/local/cuda).
+if ! command -v nvcc >/dev/null; then
+  for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do
+    [ -x "$d/nvcc" ] && { export PATH=$d:$PATH; break; }
+  done
+fi
+for t in cmake nvcc tar; do
   command -v "$t" >/dev/null || fail "$t not found on PATH"
 done
+command -v c++ >/dev/null || command -v g++ >/dev/null || fail "no C++ compiler (c++ or g++) on PATH"
 "$py" -c "import torch, numpy, safetensors, sentencepiece" 2>>"$log" ||
   fail "$py cannot import torch, numpy, safetensors and sentencepiece (set PYTHON)"
-{ cmake --version | head -1; nvcc --version | tail -2 | head -1; c++ --version | head -1; } | tee -a "$log"
+{ cmake --version | head -1; nvcc --version | tail -2 | head -1; { c++ --version || g++ --version; } 2>/dev/null | head -1; } | tee -a "$log"
 
 say "GPU"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee -a "$log" ||
