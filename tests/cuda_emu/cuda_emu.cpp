@@ -6,7 +6,6 @@
 
 uint3 blockIdx, blockDim;
 dim3 gridDim;
-thread_local uint3 threadIdx;
 
 namespace bte_emu {
 
@@ -48,7 +47,7 @@ void launch(dim3 grid, int threads, size_t dynamic_shared_bytes, const std::func
         pool.reserve(size_t(threads));
         for (int t = 0; t < threads; ++t)
           pool.emplace_back([&b, &body, t] {
-            threadIdx = {unsigned(t), 0, 0};
+            threadIdx = uint3{unsigned(t), 0, 0};
             body();
             b.block->arrive_and_drop();  // a finished thread no longer holds the barriers up
             b.warps[size_t(t) / 32]->arrive_and_drop();

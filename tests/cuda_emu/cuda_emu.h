@@ -54,7 +54,16 @@ using std::min;
 
 extern uint3 blockIdx, blockDim;
 extern dim3 gridDim;
-extern thread_local uint3 threadIdx;
+namespace bte_emu {
+// A function-local thread_local, not an extern one: GCC reaches an extern
+// thread_local of class type through a wrapper that UBSan reads as a null
+// member access (seen in the asan stage).
+inline uint3& thread_index() {
+  thread_local uint3 t;
+  return t;
+}
+}  // namespace bte_emu
+#define threadIdx (::bte_emu::thread_index())
 
 namespace bte_emu {
 
