@@ -3,8 +3,8 @@
 #   main   Release build, the whole ctest suite ([cuda] cases skip visibly
 #          without a GPU)
 #   asan   AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer):
-#          the whole suite again (the CUDA kernels but the elementwise ones
-#          run in their CPU emulation, bte_cuda_emu_tests; the rest is compiled)
+#          the whole suite again (bte's own CUDA kernels run in their CPU
+#          emulation, bte_cuda_emu_tests; the rest is compiled)
 #   tsan   ThreadSanitizer on the concurrency tests ([concurrency]) and on
 #          the CUDA kernels' CPU emulation (bte_cuda_emu_tests)
 #   fuzz   the libFuzzer targets (clang), BTE_FUZZ_SECONDS each (default 60),
