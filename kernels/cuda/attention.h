@@ -13,6 +13,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/cuda/elem_type.h"
@@ -37,6 +38,14 @@ struct AttentionParams {
 };
 
 // Head dims with a compiled kernel: 16, 32, 64, 80, 96, 128 (others: Error(BadModel)).
+// Both kernels' launch grid: (sequence, tile of queries_per_block query rows,
+// head); and the scale of Q·Kᵀ, 1/sqrt(dh). Shared with tests/cuda_emu/.
+inline dim3 attention_grid(const AttentionParams& p, int queries_per_block) {
+  return dim3(unsigned(p.n_seqs), unsigned((p.max_len + queries_per_block - 1) / queries_per_block),
+              unsigned(p.heads));
+}
+inline float attention_scale(int head_dim) { return 1.f / std::sqrt(float(head_dim)); }
+
 bool attention_supports_head_dim(int head_dim);
 // qkv and out hold elements of `type`; math in fp32.
 void attention(const AttentionParams& p, ElemType type, cudaStream_t stream);

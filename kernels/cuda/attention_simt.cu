@@ -1,6 +1,5 @@
 // Launches the fp32 CUDA-core attention kernel (attention_simt_kernel.cuh,
 // where its design is described).
-#include <cmath>
 
 #include "kernels/cuda/attention_simt_kernel.cuh"
 #include "kernels/cuda/check_cuda.h"
@@ -13,7 +12,7 @@ using namespace simt_attention;
 template <int DH>
 void launch(const AttentionParams& p, cudaStream_t stream) {
   using Sh = SimtShape<DH>;
-  attention_simt_kernel<DH><<<grid<DH>(p), Sh::kThreads, 0, stream>>>(p, 1.f / std::sqrt(float(DH)));
+  attention_simt_kernel<DH><<<attention_grid(p, Sh::BQ), Sh::kThreads, 0, stream>>>(p, attention_scale(DH));
   BTE_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -104,10 +104,4 @@ __global__ void __launch_bounds__(128) attention_simt_kernel(AttentionParams p, 
   for (int c = 0; c < S; ++c) orow[c * TPQ + sub] = o[c] * inv;
 }
 
-template <int DH>
-dim3 grid(const AttentionParams& p) {  // (sequence, query tile, head)
-  return dim3(unsigned(p.n_seqs), unsigned((p.max_len + SimtShape<DH>::BQ - 1) / SimtShape<DH>::BQ),
-              unsigned(p.heads));
-}
-
 }  // namespace bte::cuda::simt_attention

@@ -1,6 +1,5 @@
 // Launches the fp16 / bf16 tensor-core attention kernel
 // (attention_wmma_kernel.cuh, where its design is described).
-#include <cmath>
 #include <cstdint>
 
 #include "kernels/cuda/attention_wmma_kernel.cuh"
@@ -23,7 +22,7 @@ void launch(const AttentionParams& p, cudaStream_t stream) {
   }();
   (void)opted_in;
   attention_wmma_kernel<T, DH>
-      <<<grid<DH>(p), Sh::kThreads, Sh::smem, stream>>>(p, 1.f / std::sqrt(float(DH)));
+      <<<attention_grid(p, Sh::BQ), Sh::kThreads, Sh::smem, stream>>>(p, attention_scale(DH));
   BTE_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -194,10 +194,4 @@ __global__ void __launch_bounds__(128) attention_wmma_kernel(AttentionParams p, 
 #endif
 }
 
-template <int DH>
-dim3 grid(const AttentionParams& p) {  // (sequence, 64-query tile, head)
-  return dim3(unsigned(p.n_seqs), unsigned((p.max_len + WmmaShape<DH>::BQ - 1) / WmmaShape<DH>::BQ),
-              unsigned(p.heads));
-}
-
 }  // namespace bte::cuda::wmma_attention

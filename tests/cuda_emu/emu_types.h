@@ -2,6 +2,7 @@
 #pragma once
 
 #include <type_traits>
+#include <vector>
 
 #include "tests/cuda_emu/cuda_emu.h"
 
@@ -19,6 +20,20 @@ float to_f(T v) {
   else if constexpr (std::is_same_v<T, __half>) return __half2float(v);
   else return __bfloat162float(v);
 }
+// A vector rounded to T, and one of T widened back.
+template <typename T>
+std::vector<T> to_type(const std::vector<float>& v) {
+  std::vector<T> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = from_f<T>(v[i]);
+  return out;
+}
+template <typename T>
+std::vector<float> to_floats(const std::vector<T>& v) {
+  std::vector<float> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = to_f(v[i]);
+  return out;
+}
+
 template <typename T>
 const char* type_name() {
   return std::is_same_v<T, float> ? "fp32" : std::is_same_v<T, __half> ? "fp16" : "bf16";

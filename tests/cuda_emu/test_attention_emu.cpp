@@ -22,7 +22,6 @@
 using namespace bte;
 using namespace bte::test;
 using bte_emu::from_f;
-using bte_emu::to_f;
 using bte_emu::type_name;
 
 namespace {
@@ -32,13 +31,14 @@ namespace {
 // grid, block and shared-memory size.
 template <typename T, int DH>
 void emulate(const cuda::AttentionParams& p) {
-  const float scale = 1.f / std::sqrt(float(DH));
+  const float scale = cuda::attention_scale(DH);
   if constexpr (std::is_same_v<T, float>) {
     using namespace cuda::simt_attention;
-    bte_emu::launch(grid<DH>(p), SimtShape<DH>::kThreads, 0, [&] { attention_simt_kernel<DH>(p, scale); });
+    bte_emu::launch(cuda::attention_grid(p, SimtShape<DH>::BQ), SimtShape<DH>::kThreads, 0,
+                    [&] { attention_simt_kernel<DH>(p, scale); });
   } else {
     using namespace cuda::wmma_attention;
-    bte_emu::launch(grid<DH>(p), WmmaShape<DH>::kThreads, WmmaShape<DH>::smem,
+    bte_emu::launch(cuda::attention_grid(p, WmmaShape<DH>::BQ), WmmaShape<DH>::kThreads, WmmaShape<DH>::smem,
                     [&] { attention_wmma_kernel<T, DH>(p, scale); });
   }
 }
@@ -55,9 +55,8 @@ void check_attention(const std::vector<int>& lengths, bool padded, float magnitu
   layout.padded = padded;
   const int64_t rows = layout.total_rows(), ld_qkv = 3LL * H * DH, ld_out = int64_t(H) * DH;
   const auto x = random_floats(rows * ld_qkv, 20 + DH + rows, -magnitude, magnitude);
-  std::vector<T> qkv(x.size());
-  std::vector<float> rounded(x.size());
-  for (size_t i = 0; i < x.size(); ++i) rounded[i] = to_f(qkv[i] = from_f<T>(x[i]));
+  const std::vector<T> qkv = bte_emu::to_type<T>(x);
+  const std::vector<float> rounded = bte_emu::to_floats(qkv);
   std::vector<float> want(size_t(rows) * ld_out);
   ref::attention(rounded.data(), rounded.data() + H * DH, rounded.data() + 2 * H * DH, ld_qkv, layout, H,
                  DH, want.data(), ld_out);
@@ -75,8 +74,7 @@ void check_attention(const std::vector<int>& lengths, bool padded, float magnitu
   p.head_dim = DH;
   p.padded = padded;
   if (rows > 0) emulate<T, DH>(p);  // as cuda::attention, which launches nothing for no rows
-  std::vector<float> got(out.size());
-  for (size_t i = 0; i < out.size(); ++i) got[i] = to_f(out[i]);
+  const std::vector<float> got = bte_emu::to_floats(out);
   const Diff d = compare(got.data(), want.data(), int64_t(got.size()), 1.0);
   INFO(type_name<T>() << " dh=" << DH << " lengths=" << lengths.size() << " rows=" << rows
                       << (padded ? " padded" : " packed") << " |x|<=" << magnitude << ": " << d.describe());

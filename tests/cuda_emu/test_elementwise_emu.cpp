@@ -15,6 +15,8 @@ using namespace bte::test;
 using namespace bte::cuda::elementwise_kernel;
 using bte_emu::from_f;
 using bte_emu::to_f;
+using bte_emu::to_floats;
+using bte_emu::to_type;
 using bte_emu::type_name;
 
 namespace {
@@ -23,29 +25,16 @@ const int64_t M = 37;
 const int N = 129;
 
 template <typename T>
-std::vector<T> to_type(const std::vector<float>& v) {
-  std::vector<T> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = from_f<T>(v[i]);
-  return out;
-}
-template <typename T>
-std::vector<float> to_float(const std::vector<T>& v) {
-  std::vector<float> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) out[i] = to_f(v[i]);
-  return out;
-}
-
-template <typename T>
 void check_bias_gelu(double tol) {
   const auto x = random_floats(M * N, 40, -6.f, 6.f), b = random_floats(N, 41);
   auto y = to_type<T>(x);
   const auto bt = to_type<T>(b);
-  std::vector<float> want = to_float(y);
-  ref::add_bias(want.data(), M, N, to_float(bt).data());
+  std::vector<float> want = to_floats(y);
+  ref::add_bias(want.data(), M, N, to_floats(bt).data());
   ref::gelu_inplace(want.data(), M * N);
   bte_emu::launch(dim3(blocks_for(M * N)), kThreads, 0, [&] { add_bias_kernel<T>(y.data(), M, N, bt.data()); });
   bte_emu::launch(dim3(blocks_for(M * N)), kThreads, 0, [&] { gelu_kernel<T>(y.data(), M * N); });
-  const auto got = to_float(y);
+  const auto got = to_floats(y);
   const auto diff = compare(got.data(), want.data(), M * N, 1.0);
   INFO(type_name<T>() << " bias+gelu: " << diff.describe());
   CHECK(diff.max_rel <= tol);

@@ -18,7 +18,6 @@
 using namespace bte;
 using namespace bte::test;
 using bte_emu::from_f;
-using bte_emu::to_f;
 using bte_emu::type_name;
 
 namespace {
@@ -36,8 +35,7 @@ void check_residual_layernorm(int d, int64_t rows) {
   const auto diff = compare(got.data(), want.data(), rows * d, 1.0);
   INFO("d=" << d << " rows=" << rows << " copy " << type_name<T>() << ": " << diff.describe());
   CHECK(diff.max_rel <= 1e-5);
-  std::vector<float> copied(copy.size());
-  for (size_t i = 0; i < copy.size(); ++i) copied[i] = to_f(copy[i]);
+  const std::vector<float> copied = bte_emu::to_floats(copy);
   const auto c = compare(copied.data(), want.data(), rows * d, 1.0);
   INFO("copy: " << c.describe());
   CHECK(c.max_rel <= (std::is_same_v<T, float> ? 1e-5 : std::is_same_v<T, __half> ? 2e-3 : 8e-3));
