@@ -2,9 +2,8 @@
 
 #include <sentencepiece_processor.h>
 
-#include <fstream>
-#include <sstream>
 
+#include "base/atomic_file.h"
 #include "base/check.h"
 #include "tokenizer/utf8.h"
 
@@ -17,11 +16,9 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  BTE_REQUIRE(in, ErrorKind::BadModel, path, ": cannot open sentencepiece model");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return from_bytes(bytes.str(), path);
+  // A directory or FIFO is refused by name (not read as "empty", not waited on).
+  return from_bytes(read_regular_file(path, "sentencepiece model", ErrorKind::BadModel, 1u << 30),
+                    path);
 }
 
 Tokenizer Tokenizer::from_bytes(std::string_view serialized, const std::string& origin) {

@@ -18,7 +18,7 @@ void fill_standard_meta(BteHeader& h) {
 }
 
 BteWriter::BteWriter(const std::string& path, BteHeader header)
-    : path_(path), partial_(path + ".partial"), header_(std::move(header)) {
+    : path_(path), header_(std::move(header)) {
   BteHeader& h = header_;
   validate_config(h.config, path);
   const auto want = expected_tensors(h.config, h.dtype);
@@ -66,19 +66,10 @@ BteWriter::BteWriter(const std::string& path, BteHeader header)
   BTE_REQUIRE(header_len_ <= kBteMaxHeaderBytes, ErrorKind::BadInput, path, ": header of ",
               header_len_, " bytes exceeds the format's cap of ", kBteMaxHeaderBytes);
 
-  f_ = std::fopen(partial_.c_str(), "wb");
-  if (!f_) {
-    const int err = errno;
-    BTE_FAIL(ErrorKind::BadInput, partial_, ": cannot create: ", std::strerror(err));
-  }
+  out_ = std::make_unique<AtomicOutput>(path);  // a failure later: its destructor removes it
+  f_ = out_->file();
   std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
-  try {
-    write_preamble();
-  } catch (...) {
-    std::fclose(f_);
-    std::remove(partial_.c_str());
-    throw;
-  }
+  write_preamble();
 }
 
 void BteWriter::write_preamble() {
@@ -97,10 +88,7 @@ void BteWriter::write_preamble() {
   write_raw(hb.data(), hb.size());
 }
 
-BteWriter::~BteWriter() {
-  if (f_) std::fclose(f_);
-  if (!finished_) std::remove(partial_.c_str());
-}
+BteWriter::~BteWriter() = default;  // out_ removes an unfinished temporary
 
 std::string BteWriter::header_bytes() const {
   std::string s = header_to_json(header_).dump();
@@ -113,7 +101,7 @@ void BteWriter::write_raw(const void* data, size_t n) {
   if (n == 0) return;
   if (std::fwrite(data, 1, n, f_) != n) {
     const int err = errno;
-    BTE_FAIL(ErrorKind::BadInput, partial_, ": write failed at byte ", pos_, ": ",
+    BTE_FAIL(ErrorKind::BadInput, path_, ": write failed at byte ", pos_, ": ",
              std::strerror(err));
   }
   pos_ += n;
@@ -180,15 +168,10 @@ void BteWriter::finish() {
   const uint64_t hsum = checksum64(hb.data(), hb.size());
   bool ok = std::fseek(f_, 24, SEEK_SET) == 0 && std::fwrite(&hsum, 1, 8, f_) == 8 &&
             std::fwrite(hb.data(), 1, hb.size(), f_) == hb.size();
-  ok = (std::fclose(f_) == 0) && ok;
-  f_ = nullptr;
   const int err = errno;
-  BTE_REQUIRE(ok, ErrorKind::BadInput, partial_, ": cannot write: ", std::strerror(err));
-  if (std::rename(partial_.c_str(), path_.c_str()) != 0) {
-    const int e2 = errno;
-    BTE_FAIL(ErrorKind::BadInput, path_, ": cannot rename ", partial_, " to it: ",
-             std::strerror(e2));
-  }
+  BTE_REQUIRE(ok, ErrorKind::BadInput, path_, ": cannot write: ", std::strerror(err));
+  f_ = nullptr;
+  out_->commit();  // flush, fsync, rename into place
   finished_ = true;
 }
 

@@ -7,7 +7,7 @@
 //   w.begin_tensor("embeddings.word");  w.append(p, n);  ...  w.end_tensor();
 //   ... every tensor, in header.tensors order ...
 //   w.write_tokenizer(spm_bytes);
-//   w.finish();                         // renames "model.bte.partial" to "model.bte"
+//   w.finish();                         // renames ".model.bte.XXXXXX.tmp" to "model.bte"
 //
 // The header is validated first (config, tensors == expected_tensors(config,
 // dtype), tokenizer settings), so a writer cannot produce a file the reader
@@ -16,9 +16,11 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "base/atomic_file.h"
 #include "weights/bte_header.h"
 #include "weights/checksum.h"
 
@@ -50,9 +52,10 @@ class BteWriter {
   void pad_to(uint64_t offset);
   std::string header_bytes() const;  // JSON, space-padded to header_len_
 
-  std::string path_, partial_;
+  std::string path_;
   BteHeader header_;
-  std::FILE* f_ = nullptr;
+  std::unique_ptr<AtomicOutput> out_;
+  std::FILE* f_ = nullptr;  // out_->file()
   uint64_t header_len_ = 0, pos_ = 0, file_size_ = 0;
   size_t next_ = 0;           // index of the next tensor to write
   bool in_tensor_ = false;

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/atomic_file.h"
 #include "base/check.h"
 #include "tokenizer/tokenizer.h"
 #include "weights/bte_writer.h"
@@ -31,14 +32,7 @@ bool exists(const std::string& p) {
 }
 
 std::string read_small_file(const std::string& path, const char* what, size_t cap) {
-  std::ifstream in(path, std::ios::binary);
-  BTE_REQUIRE(in.good(), kBad, path, ": cannot read ", what);
-  std::ostringstream s;
-  s << in.rdbuf();
-  std::string out = s.str();
-  BTE_REQUIRE(out.size() <= cap, kBad, path, ": ", what, " is ", out.size(),
-              " bytes, more than the cap of ", cap);
-  return out;
+  return read_regular_file(path, what, kBad, cap);  // a FIFO or directory: refused, not read
 }
 
 std::string base_name(std::string dir) {
@@ -387,6 +381,22 @@ std::vector<float> random_head_values(uint64_t seed, uint64_t stream, size_t n) 
   return v;
 }
 
+std::vector<std::string> checkpoint_input_files(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const char* f : {"config.json", "model.safetensors", "model.safetensors.index.json",
+                        "sentencepiece.bpe.model"})
+    files.push_back(dir + "/" + f);
+  try {  // the shards; a bad index is reported by the conversion itself
+    const std::string index = files[2];
+    if (!exists(index)) return files;
+    const json j = json::parse(read_small_file(index, "safetensors index", 64 << 20));
+    for (const auto& [name, file] : j.at("weight_map").items())
+      if (file.is_string()) files.push_back(dir + "/" + file.get<std::string>());
+  } catch (const std::exception&) {
+  }
+  return files;
+}
+
 ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const std::string&)>& log) {
   auto say = [&](const std::string& s) {
     if (log) log(s);
@@ -396,6 +406,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
               ": no such directory");
   BTE_REQUIRE(S_ISDIR(st.st_mode), ErrorKind::BadInput, o.hf_dir,
               ": is not a directory (give the Hugging Face model directory)");
+  check_output(o.output, checkpoint_input_files(o.hf_dir));  // before reading a byte
   HfConfig hc = read_config(o.hf_dir);
   ModelConfig& c = hc.config;
   const std::string cfg_path = o.hf_dir + "/config.json";

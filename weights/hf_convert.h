@@ -46,8 +46,15 @@ struct ConvertReport {
   uint64_t file_bytes = 0;
 };
 
+// Refuses (Error(BadInput)) an output that is a directory, device or FIFO or
+// any of checkpoint_input_files() before anything is read or written.
 ConvertReport convert_hf(const ConvertOptions& options,
                          const std::function<void(const std::string&)>& log = {});
+
+// Every file convert_hf may read from `hf_dir`: config.json, model.safetensors,
+// model.safetensors.index.json and the shards it names (when it parses),
+// sentencepiece.bpe.model; some may not exist.
+std::vector<std::string> checkpoint_input_files(const std::string& hf_dir);
 
 // The random head's init, exposed for tests: N(0, 0.02²) from a splitmix64 +
 // Box-Muller stream of `seed` (platform-independent), `n` values.

@@ -11,35 +11,19 @@
 #include <cstring>
 #include <utility>
 
+#include "base/atomic_file.h"
 #include "base/check.h"
 
 namespace bte {
 
 MappedFile MappedFile::open(const std::string& path, const char* what, bool populate) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    BTE_FAIL(ErrorKind::BadModel, path, ": cannot open ", what, ": ", std::strerror(err));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    BTE_FAIL(ErrorKind::BadModel, path, ": cannot stat ", what, ": ", std::strerror(err));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    BTE_FAIL(ErrorKind::BadModel, path, ": is a directory, not a ", what);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    BTE_FAIL(ErrorKind::BadModel, path, ": is not a regular file (expected a ", what, ")");
-  }
-  if (st.st_size == 0) {
+  // A FIFO or device is refused before any read (a FIFO would block forever).
+  size_t size = 0;
+  const int fd = open_regular_file(path, what, ErrorKind::BadModel, &size);
+  if (size == 0) {
     ::close(fd);
     BTE_FAIL(ErrorKind::BadModel, path, ": is empty (0 bytes), not a ", what);
   }
-  const size_t size = size_t(st.st_size);
   void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
   const int err = errno;
   ::close(fd);  // the mapping keeps the file alive
