@@ -4,9 +4,9 @@
 // (reference) vs the fast path (fused) vs fast path + sparsity (packed).
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 
+#include "base/atomic_file.h"
 #include "base/check.h"
 #include "tools/bte/args.h"
 #include "tools/bte/bench_run.h"
@@ -18,9 +18,11 @@ namespace bte::cli {
 namespace {
 
 void write_json(const std::string& path, const nlohmann::json& j) {
-  std::ofstream out(path);
-  out << j.dump() << "\n";
-  BTE_REQUIRE(out.good(), ErrorKind::BadInput, path, ": cannot write");
+  AtomicOutput out(path);  // a temporary beside `path`, renamed over it once complete
+  const std::string text = j.dump() + "\n";
+  BTE_REQUIRE(std::fwrite(text.data(), 1, text.size(), out.file()) == text.size(),
+              ErrorKind::BadInput, path, ": write failed");
+  out.commit();
 }
 
 }  // namespace
@@ -65,6 +67,14 @@ int cmd_bench(int argc, char** argv) {
   const std::string mode_arg = args.get_or("--mode", "all");
   if (mode_arg != "all") opt.modes = {parse_mode(mode_arg)};
   const int max_length = args.get_int("--max-length", 256, 2, 1 << 20);
+
+  // The dumps must not replace a device, a directory or an input: checked before the work.
+  remove_temporaries_on_signals();
+  std::vector<std::string> inputs;
+  for (const char* in : {"--model", "--workload"})
+    if (auto p = args.get(in)) inputs.push_back(*p);
+  for (const char* dump : {"--dump-ids", "--dump-logits"})
+    if (auto p = args.get(dump)) check_output(*p, inputs);
 
   const auto t0 = std::chrono::steady_clock::now();
   std::string note;

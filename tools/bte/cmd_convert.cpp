@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/atomic_file.h"
 #include "base/check.h"
 #include "tools/bte/args.h"
 #include "tools/bte/commands.h"
@@ -51,6 +52,10 @@ int cmd_convert(int argc, char** argv) {
               "expected one HF_DIR (see `bte convert --help`), got ", args.positionals().size());
   const auto out = args.get("--output");
   BTE_REQUIRE(out && !out->empty(), ErrorKind::BadInput, "missing -o model.bte");
+  BTE_REQUIRE(*out != "-", ErrorKind::BadInput,
+              "-o -: a .bte file cannot go to standard output (its header is written last); "
+              "give a file name");
+  remove_temporaries_on_signals();  // an interrupted convert leaves no temporary
   ConvertOptions o;
   o.hf_dir = args.positionals()[0];
   o.output = *out;

@@ -1,12 +1,14 @@
 // bte embed -m model.bte [TEXT... | -f FILE | -] [--pooling cls|mean] [--normalize]
 //   [--format jsonl|npy] [-o FILE] [batching and model options]
 // One embedding per input, in input order.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 
+#include "base/atomic_file.h"
 #include "base/check.h"
 #include "tools/bte/args.h"
 #include "tools/bte/commands.h"
@@ -43,6 +45,20 @@ int cmd_embed(int argc, char** argv) {
   BTE_REQUIRE(format == "jsonl" || format == "npy", ErrorKind::BadInput,
               "--format must be jsonl or npy, got '", format, "'");
 
+  // The output may be no input (-m, -f, stdin) and no device or directory:
+  // refused before the model is loaded or anything is opened for writing.
+  const std::string out_name = args.get_or("--output", "-");
+  if (out_name != "-") {
+    remove_temporaries_on_signals();
+    std::vector<std::string> inputs;
+    if (auto p = args.get("--model")) inputs.push_back(*p);
+    if (auto p = args.get("--file")) inputs.push_back(*p);
+    const auto& pos = args.positionals();
+    if (!args.get("--file") && (pos.empty() || std::find(pos.begin(), pos.end(), "-") != pos.end()))
+      inputs.push_back("/dev/stdin");
+    check_output(out_name, inputs);
+  }
+
   OpenedModel m = open_model(args);
   const int d = m.engine->config().hidden;
   PipelineOptions po = pipeline_options(args, m.mode);
@@ -50,18 +66,18 @@ int cmd_embed(int argc, char** argv) {
   po.request.outputs.mean = pooling == "mean";
   po.request.outputs.normalize = args.flag("--normalize");
 
-  const std::string out_name = args.get_or("--output", "-");
+  TextSource src = text_source(args);  // the input opens first: a missing one fails here
+  // A file output is a temporary until every row is written; any failure
+  // removes it and leaves an existing file as it was.
   std::FILE* out = stdout;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, std::fclose);
+  std::unique_ptr<AtomicOutput> file_out;
   if (out_name != "-") {
-    owned.reset(std::fopen(out_name.c_str(), "wb"));
-    BTE_REQUIRE(owned, ErrorKind::BadInput, out_name, ": cannot open for writing: ", std::strerror(errno));
-    out = owned.get();
+    file_out = std::make_unique<AtomicOutput>(out_name);
+    out = file_out->file();
   }
   std::unique_ptr<NpyWriter> npy;
   if (format == "npy") npy = std::make_unique<NpyWriter>(out, out_name, d);
 
-  TextSource src = text_source(args);
   std::string line;
   char num[32];
   run_pipeline(*m.engine, src, po, [&](int64_t, const RunOutputs& o, int row) {
@@ -81,6 +97,7 @@ int cmd_embed(int argc, char** argv) {
   });
   if (npy) npy->close();
   BTE_REQUIRE(std::fflush(out) == 0, ErrorKind::BadInput, out_name, ": write failed");
+  if (file_out) file_out->commit();
   return 0;
 }
 
