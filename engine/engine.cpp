@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include <cmath>
+
 #include "base/check.h"
 #include "engine/cuda_backend.h"
 #include "engine/host_backends.h"
@@ -49,6 +51,46 @@ void check_device(const EngineOptions& o) {
               "--device cuda: this bte was built without CUDA (nvcc was not found at build time)");
   BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "--device cuda: ",
               cuda::device_summary());
+}
+
+// Index of the first NaN or infinity in x[0, n), or n.
+size_t first_non_finite(const float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(x[i])) return i;
+  return n;
+}
+
+// Results that are not finite numbers come from the model (weights holding NaN
+// or infinity, or values past the range of the compute precision), never from
+// the texts: refused as Error(BadModel) naming the output and the batch row,
+// for every backend, rather than handed on to print as "nan".
+void check_finite(const RunOutputs& out, const PackedBatch& batch) {
+  const char* hint =
+      "; the model's weights hold NaN or infinity, or its activations overflow in the "
+      "compute precision";
+  auto check = [&](const std::vector<float>& v, const char* what, size_t row_len) {
+    if (row_len == 0) return;
+    const size_t k = first_non_finite(v.data(), v.size());
+    BTE_REQUIRE(k == v.size(), ErrorKind::BadModel, "the model's output '", what, "' for text ",
+                k / row_len, " of the batch is not a finite number (column ", k % row_len, ")",
+                hint);
+  };
+  check(out.logits, "logits", size_t(out.num_labels));
+  check(out.probs, "probs", size_t(out.num_labels));
+  check(out.cls, "cls", size_t(out.hidden));
+  check(out.mean, "mean", size_t(out.hidden));
+  if (out.hidden > 0) {
+    const size_t d = size_t(out.hidden);
+    const size_t k = first_non_finite(out.hidden_states.data(), out.hidden_states.size());
+    if (k < out.hidden_states.size()) {
+      const int64_t row = int64_t(k / d);
+      int seq = 0;
+      while (seq + 1 < batch.n_seqs() && batch.cu_seqlens[seq + 1] <= row) ++seq;
+      BTE_FAIL(ErrorKind::BadModel, "the model's output 'hidden_states' for text ", seq,
+               " of the batch is not a finite number (token ", row - batch.cu_seqlens[seq],
+               ", column ", k % d, ")", hint);
+    }
+  }
 }
 
 }  // namespace
@@ -150,8 +192,11 @@ RunOutputs Engine::run(const PackedBatch& batch, Mode mode, const RunRequest& re
   RunRequest req = request;
   req.padded = mode != Mode::Packed;
   RunOutputs out = runner->run(batch, req);
-  std::lock_guard<std::mutex> lock(mu_);
-  idle_runners_.emplace_back(b, std::move(runner));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_runners_.emplace_back(b, std::move(runner));
+  }
+  check_finite(out, batch);
   return out;
 }
 

@@ -44,10 +44,33 @@ std::string base_name(std::string dir) {
 // ---- config.json ------------------------------------------------------------
 
 struct HfConfig {
-  ModelConfig config;  // labels from id2label (may be empty)
+  ModelConfig config;  // labels empty: id2label is read only for a kept head
   std::string architecture;
   bool classifier = false;  // *ForSequenceClassification
+  json id2label;            // as in config.json; null when absent
 };
+
+// id2label's names in id order. Its keys must be exactly "0".."N-1" and each
+// name a label (validate_labels); throws Error(BadModel) naming the key or label.
+std::vector<std::string> labels_of(const json& m, const std::string& path) {
+  const std::string where = path + ": config.json field 'id2label'";
+  BTE_REQUIRE(m.is_object(), kBad, where, " must be an object, got ", jf::brief(m));
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    const std::string& k = it.key();
+    size_t id = 0;
+    bool canonical = !k.empty() && k.size() <= 6 && (k == "0" || k[0] != '0');
+    for (char ch : k) canonical = canonical && ch >= '0' && ch <= '9';
+    if (canonical) id = std::stoul(k);
+    BTE_REQUIRE(canonical && id < m.size(), kBad, where, " has key ", escape_label(k), " among ",
+                m.size(), " entries; the keys must be the ids \"0\" to \"", m.size() - 1, "\"");
+    BTE_REQUIRE(it.value().is_string(), kBad, where, ": id \"", k,
+                "\" must name its label with a string, got ", jf::brief(it.value()));
+  }
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < m.size(); ++i) labels.push_back(m[std::to_string(i)].get<std::string>());
+  validate_labels(labels, kBad, where);
+  return labels;
+}
 
 HfConfig read_config(const std::string& dir) {
   const std::string path = dir + "/config.json";
@@ -114,15 +137,7 @@ HfConfig read_config(const std::string& dir) {
   special("bos_token_id", 0);
   special("pad_token_id", 1);
   special("eos_token_id", 2);
-  if (const json* m = jf::find(j, "id2label"); m && h.classifier) {
-    BTE_REQUIRE(m->is_object(), kBad, path, ": config.json field 'id2label' must be an object");
-    for (size_t i = 0; i < m->size(); ++i) {
-      const json* name = jf::find(*m, std::to_string(i));
-      BTE_REQUIRE(name && name->is_string(), kBad, path, ": config.json field 'id2label' has ",
-                  m->size(), " entries but no string for id \"", i, "\"");
-      c.labels.push_back(name->get<std::string>());
-    }
-  }
+  if (const json* m = jf::find(j, "id2label")) h.id2label = *m;
   return h;
 }
 
@@ -317,8 +332,32 @@ float load_elem(const unsigned char* p, const std::string& dt) {
   return dt == "BF16" ? bf16_to_float(h) : fp16_to_float(h);
 }
 
+// Index of the first NaN or infinity among n elements of dtype `dt`, or n:
+// the exponent bits alone tell, so every chunk is checked as it streams past.
+size_t first_non_finite(const unsigned char* p, size_t n, const std::string& dt) {
+  if (dt == "F32") {
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t u;
+      std::memcpy(&u, p + 4 * i, 4);
+      if ((u & 0x7F800000u) == 0x7F800000u) return i;
+    }
+    return n;
+  }
+  const uint16_t e = dt == "BF16" ? 0x7F80 : 0x7C00;  // F16
+  for (size_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, p + 2 * i, 2);
+    if ((h & e) == e) return i;
+  }
+  return n;
+}
+
+std::string number_name(float v) {
+  return std::isnan(v) ? "NaN" : v > 0 ? "+infinity" : "-infinity";
+}
+
 void write_piece(BteWriter& w, const Piece& piece, DType out, uint64_t stream, uint64_t seed,
-                 std::vector<unsigned char>& buf) {
+                 const std::string& file, std::vector<unsigned char>& buf) {
   constexpr size_t kChunk = 1 << 16;  // elements per write
   const size_t osz = dtype_size(out);
   if (!piece.src) {  // a generated tensor: the random head
@@ -343,6 +382,10 @@ void write_piece(BteWriter& w, const Piece& piece, DType out, uint64_t stream, u
   for (size_t done = 0; done < piece.count; done += kChunk) {
     const size_t n = std::min(kChunk, piece.count - done);
     const unsigned char* src = t.data + (piece.first + done) * isz;
+    if (const size_t k = first_non_finite(src, n, t.dtype); k < n)
+      BTE_FAIL(kBad, file, ": tensor '", t.name, "' (", t.dtype, ", shape ", shape_str(t.shape),
+               ") holds ", number_name(load_elem(src + k * isz, t.dtype)), " at flat index ",
+               piece.first + done + k, "; bte does not convert weights that are not finite numbers");
     if (same) {  // bit-exact
       w.append(src, n * isz);
       continue;
@@ -353,6 +396,10 @@ void write_piece(BteWriter& w, const Piece& piece, DType out, uint64_t stream, u
       if (out == DType::F32) std::memcpy(&buf[i * 4], &f, 4);
       else {
         const uint16_t h = out == DType::BF16 ? float_to_bf16(f) : float_to_fp16(f);
+        const uint16_t e = out == DType::BF16 ? 0x7F80 : 0x7C00;
+        BTE_REQUIRE((h & e) != e, kBad, file, ": tensor '", t.name, "' holds ", f,
+                    " at flat index ", piece.first + done + i, ", which ", dtype_name(out),
+                    " cannot hold (it would become infinite); convert to fp32 instead");
         std::memcpy(&buf[i * 2], &h, 2);
       }
     }
@@ -426,11 +473,16 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     c.num_labels = int(it->second->shape[0]);
     BTE_REQUIRE(c.num_labels >= 1 && c.num_labels <= ConfigLimits::kMaxLabels, kBad, ck.where,
                 ": classifier.out_proj.weight has ", c.num_labels, " rows (labels)");
+    // The head is kept, so its labels are config.json's, whatever its
+    // architecture says (--labels, checked below, replaces them).
+    if (o.labels.empty() && !hc.id2label.is_null()) {
+      c.labels = labels_of(hc.id2label, cfg_path);
+      BTE_REQUIRE(int(c.labels.size()) == c.num_labels, kBad, cfg_path, ": id2label has ",
+                  c.labels.size(), " entries but classifier.out_proj.weight has ", c.num_labels,
+                  " rows (name the labels with --labels to replace id2label)");
+    }
     if (c.labels.empty())
       for (int i = 0; i < c.num_labels; ++i) c.labels.push_back("LABEL_" + std::to_string(i));
-    BTE_REQUIRE(int(c.labels.size()) == c.num_labels, kBad, cfg_path, ": id2label has ",
-                c.labels.size(), " entries but classifier.out_proj.weight has ", c.num_labels,
-                " rows");
   } else if (o.num_labels > 0) {
     c.num_labels = o.num_labels;
     c.head_is_random = true;
@@ -445,6 +497,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
                 "--labels needs a head: the checkpoint has none; add --num-labels N");
     BTE_REQUIRE(int(o.labels.size()) == c.num_labels, ErrorKind::BadInput, "--labels names ",
                 o.labels.size(), " labels but the head has ", c.num_labels);
+    validate_labels(o.labels, ErrorKind::BadInput, "--labels");
     c.labels = o.labels;
   }
   c.architecture = c.num_labels > 0 ? kArchClassifier : kArchEncoder;
@@ -513,6 +566,11 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
       " (" + hc.architecture + ", " + std::to_string(c.layers) + " layers, hidden " +
       std::to_string(c.hidden) + ")");
   for (const auto& n : r.ignored) say("ignoring " + n + " (not used by bte)");
+  if (trained && !hc.classifier)
+    say("keeping the classifier head (classifier.* tensors, " + std::to_string(C) +
+        " labels) although config.json's architecture " + hc.architecture +
+        " names none; labels from " +
+        (!o.labels.empty() ? "--labels" : hc.id2label.is_null() ? "LABEL_<i> (no id2label)" : "id2label"));
   if (c.head_is_random)
     say("adding a random classifier head: " + std::to_string(C) + " labels, seed " +
         std::to_string(o.seed) + " (untrained: its outputs mean nothing until fine-tuned)");
@@ -521,7 +579,9 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
   std::vector<unsigned char> buf;
   for (const auto& pl : p.plan) {
     w.begin_tensor(pl.spec.name);
-    for (const auto& piece : pl.pieces) write_piece(w, piece, pl.spec.dtype, pl.random_stream, o.seed, buf);
+    for (const auto& piece : pl.pieces)
+      write_piece(w, piece, pl.spec.dtype, pl.random_stream, o.seed,
+                  piece.src ? o.hf_dir + "/" + ck.file_of.find(piece.src->name)->second : "", buf);
     w.end_tensor();
   }
   w.write_tokenizer(spm);

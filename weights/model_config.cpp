@@ -1,8 +1,11 @@
 #include "weights/model_config.h"
 
 #include <cmath>
+#include <cstdio>
+#include <set>
 
 #include "base/check.h"
+#include "tokenizer/utf8.h"
 
 namespace bte {
 
@@ -12,7 +15,85 @@ void require_range(const std::string& where, const char* field, long long v, lon
   BTE_REQUIRE(v >= lo && v <= hi, ErrorKind::BadModel, where, ": config field '", field, "' is ",
               v, ", expected a value in [", lo, ", ", hi, "]");
 }
+
+// The code point of the valid UTF-8 sequence at s[i], and its length in *n.
+uint32_t code_point_at(std::string_view s, size_t i, size_t* n) {
+  const unsigned char b = static_cast<unsigned char>(s[i]);
+  *n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+  if (*n == 1) return b;
+  uint32_t cp = b & (0x7F >> *n);
+  for (size_t k = 1; k < *n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return cp;
+}
+
+bool is_forbidden(uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
+}
+
+std::string hex(uint32_t v, int digits) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%0*X", digits, unsigned(v));
+  return b;
+}
 }  // namespace
+
+std::string label_problem(std::string_view name) {
+  if (name.empty()) return "is empty";
+  if (name.size() > kMaxLabelBytes)
+    return "is " + std::to_string(name.size()) + " bytes long, more than " +
+           std::to_string(kMaxLabelBytes);
+  if (const size_t bad = find_invalid_utf8(name); bad != std::string_view::npos)
+    return "is not valid UTF-8 (at byte " + std::to_string(bad) + ")";
+  for (size_t i = 0, n = 0; i < name.size(); i += n) {
+    const uint32_t cp = code_point_at(name, i, &n);
+    if (is_forbidden(cp))
+      return "contains a control character (U+" + hex(cp, 4) + ") at byte " + std::to_string(i);
+  }
+  if (name.front() == ' ' || name.back() == ' ')
+    return std::string("has a space at its ") + (name.front() == ' ' ? "start" : "end");
+  return "";
+}
+
+std::string escape_label(std::string_view name) {
+  constexpr size_t kShown = 64;
+  const bool valid = find_invalid_utf8(name) == std::string_view::npos;
+  std::string out = "\"";
+  size_t i = 0;
+  for (size_t n = 1; i < name.size() && i < kShown; i += n) {
+    const unsigned char b = static_cast<unsigned char>(name[i]);
+    n = 1;
+    if (b == '"' || b == '\\') out += std::string("\\") + char(b);
+    else if (b == '\n') out += "\\n";
+    else if (b == '\t') out += "\\t";
+    else if (b == '\r') out += "\\r";
+    else if (b < 0x20 || b == 0x7F || (b >= 0x80 && !valid)) out += "\\x" + hex(b, 2);
+    else if (b >= 0x80) {
+      const uint32_t cp = code_point_at(name, i, &n);
+      out += is_forbidden(cp) ? "\\u" + hex(cp, 4) : std::string(name.substr(i, n));
+    } else {
+      out += char(b);
+    }
+  }
+  out += "\"";
+  if (i < name.size()) out += "... (" + std::to_string(name.size()) + " bytes)";
+  return out;
+}
+
+void validate_labels(const std::vector<std::string>& labels, ErrorKind kind,
+                     const std::string& where) {
+  std::set<std::string_view> seen;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const std::string problem = label_problem(labels[i]);
+    BTE_REQUIRE(problem.empty(), kind, where, ": label ", i, " ", escape_label(labels[i]), " ",
+                problem);
+    if (!seen.insert(labels[i]).second) {
+      size_t first = 0;
+      while (labels[first] != labels[i]) ++first;
+      BTE_FAIL(kind, where, ": label ", i, " ", escape_label(labels[i]),
+               " is a second name for label ", first, "; labels must differ");
+    }
+  }
+}
 
 void validate_config(const ModelConfig& c, const std::string& where) {
   using L = ConfigLimits;
@@ -36,6 +117,7 @@ void validate_config(const ModelConfig& c, const std::string& where) {
   require_range(where, "num_labels", c.num_labels, 0, L::kMaxLabels);
   BTE_REQUIRE(c.labels.size() == size_t(c.num_labels), ErrorKind::BadModel, where, ": ",
               c.labels.size(), " labels for num_labels ", c.num_labels);
+  validate_labels(c.labels, ErrorKind::BadModel, where);
   const char* want = c.num_labels > 0 ? kArchClassifier : kArchEncoder;
   BTE_REQUIRE(c.architecture == want, ErrorKind::BadModel, where, ": config field 'architecture' is '",
               c.architecture, "' but num_labels ", c.num_labels, " means '", want, "'");

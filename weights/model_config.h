@@ -4,7 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "base/check.h"
 
 namespace bte {
 
@@ -46,9 +49,37 @@ struct ConfigLimits {
   static constexpr int kMaxLabels = 1 << 16;
 };
 
+// The one rule for a label name, wherever it comes from (config.json's
+// id2label, `bte convert --labels`, a .bte header): classify prints one line
+// per text and --json keys probabilities by label, so a label must be one
+// visible, unambiguous token of text:
+//   - non-empty and at most kMaxLabelBytes bytes;
+//   - valid UTF-8;
+//   - no control character: C0 (U+0000-001F, tab and newline included), DEL,
+//     C1 (U+0080-009F), nor U+2028 / U+2029 (line breaks to JSON readers and
+//     Python's splitlines);
+//   - no space at either end ("pos" and "pos " print alike; `--labels "a, b"`
+//     would otherwise keep " b" silently);
+//   - and, across a model's labels, no two alike (--json's "probs" object would
+//     keep one probability of the two).
+inline constexpr size_t kMaxLabelBytes = 256;
+
+// Why `name` cannot be a label, or "" when it can ("contains a control
+// character (U+000A) at byte 3", ...).
+std::string label_problem(std::string_view name);
+// `name` in double quotes with every control character, invalid byte, quote
+// and backslash escaped (\n, \t, \x7F, \u0085), cut after 64 bytes: safe to
+// print in a message.
+std::string escape_label(std::string_view name);
+// Checks each label (label_problem) and that no two are equal. Throws
+// Error(kind) "<where>: label <i> <escaped>: <problem>".
+void validate_labels(const std::vector<std::string>& labels, ErrorKind kind,
+                     const std::string& where);
+
 // Checks every field (positive sizes within ConfigLimits, heads divide hidden,
 // pad_id inside vocab and leaving room for >= 2 tokens, 0 < eps < 1, activation
-// "gelu", architecture matching num_labels, labels.size() == num_labels).
+// "gelu", architecture matching num_labels, labels.size() == num_labels, each
+// label by validate_labels).
 // Throws Error(BadModel) "<where>: <field> ..." naming the first bad field.
 void validate_config(const ModelConfig& c, const std::string& where);
 
