@@ -18,6 +18,7 @@ enum class ErrorKind {
   BadInput,     // a text, an argument, a usage error: the caller can fix it
   BadModel,     // a model file is missing, corrupt or unsupported
   Device,       // no GPU, a CUDA or cuBLAS failure
+  Unsupported,  // a valid setting this device, CPU or build cannot run (fp16 on the CPU)
   OutOfMemory,  // an allocation failed
   Internal,     // a bug in bte: an invariant did not hold
 };

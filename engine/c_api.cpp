@@ -32,6 +32,7 @@ bte_status from_error(const bte::Error& e) {
     case bte::ErrorKind::BadInput: return fail(BTE_ERROR_BAD_INPUT, e.what());
     case bte::ErrorKind::BadModel: return fail(BTE_ERROR_BAD_MODEL, e.what());
     case bte::ErrorKind::Device: return fail(BTE_ERROR_DEVICE, e.what());
+    case bte::ErrorKind::Unsupported: return fail(BTE_ERROR_UNSUPPORTED, e.what());
     case bte::ErrorKind::OutOfMemory: return fail(BTE_ERROR_OUT_OF_MEMORY, e.what());
     case bte::ErrorKind::Internal: break;
   }
@@ -66,13 +67,35 @@ bte_status guarded(F&& f) {
   }
 }
 
-bte_status check_texts(const bte_model* m, const char* const* texts, size_t n) {
+// The arguments every text call shares, checked without reading a text
+// pointer: n may be garbage, so the capacity checks come before texts[i].
+bte_status check_call(const bte_model* m, const char* const* texts, size_t n) {
   if (!m) return fail(BTE_ERROR_INVALID_ARGUMENT, "model is NULL");
   if (n == 0) return fail(BTE_ERROR_INVALID_ARGUMENT, "no texts (n == 0)");
+  if (n > size_t(BTE_MAX_TEXTS))
+    return fail(BTE_ERROR_INVALID_ARGUMENT, "n = " + std::to_string(n) + " texts is more than BTE_MAX_TEXTS (" +
+                                                std::to_string(BTE_MAX_TEXTS) + ") in one call");
   if (!texts) return fail(BTE_ERROR_INVALID_ARGUMENT, "texts is NULL");
+  return BTE_OK;
+}
+
+bte_status check_text_pointers(const char* const* texts, size_t n) {
   for (size_t i = 0; i < n; ++i)
     if (!texts[i]) return fail(BTE_ERROR_INVALID_ARGUMENT, "texts[" + std::to_string(i) + "] is NULL");
   return BTE_OK;
+}
+
+// n rows of `width` floats into a buffer of `capacity` floats, without overflow.
+bte_status check_capacity(const char* buffer, size_t capacity, size_t n, size_t width, const char* rows) {
+  if (width == 0 || n <= capacity / width) return BTE_OK;
+  return fail(BTE_ERROR_CAPACITY, std::string(buffer) + " holds " + std::to_string(capacity) + " floats; " +
+                                      std::to_string(n) + " " + rows + " of " + std::to_string(width) +
+                                      " need more");
+}
+
+const char* device_field(int v) { return v == BTE_DEVICE_CUDA ? "BTE_DEVICE_CUDA" : "BTE_DEVICE_CPU"; }
+const char* dtype_field(int v) {
+  return v == BTE_DTYPE_BF16 ? "BTE_DTYPE_BF16" : v == BTE_DTYPE_FP16 ? "BTE_DTYPE_FP16" : "BTE_DTYPE_FP32";
 }
 
 bte::PackedBatch encode(const bte_model* m, const char* const* texts, size_t n) {
@@ -116,6 +139,7 @@ const char* bte_status_string(bte_status s) {
     case BTE_ERROR_DEVICE: return "device error";
     case BTE_ERROR_OUT_OF_MEMORY: return "out of memory";
     case BTE_ERROR_INTERNAL: return "internal error";
+    case BTE_ERROR_UNSUPPORTED: return "not supported on this device";
   }
   return "unknown status";
 }
@@ -140,14 +164,26 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
     if (!path) return fail(BTE_ERROR_INVALID_ARGUMENT, "path is NULL");
     const bte_model_options o = options ? *options : bte_model_default_options();
     const int device = enum_value(o.device), mode = enum_value(o.mode), dtype = enum_value(o.dtype);
+    const auto bad = [](const std::string& message) { return fail(BTE_ERROR_INVALID_ARGUMENT, message); };
     if (device != BTE_DEVICE_CPU && device != BTE_DEVICE_CUDA)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown device " + std::to_string(device));
+      return bad("options.device = " + std::to_string(device) +
+                 " is not a bte_device (BTE_DEVICE_CPU or BTE_DEVICE_CUDA)");
     if (mode != BTE_MODE_PACKED && mode != BTE_MODE_FUSED && mode != BTE_MODE_REFERENCE)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown mode " + std::to_string(mode));
+      return bad("options.mode = " + std::to_string(mode) +
+                 " is not a bte_mode (BTE_MODE_PACKED, BTE_MODE_FUSED or BTE_MODE_REFERENCE)");
     if (dtype != BTE_DTYPE_FP32 && dtype != BTE_DTYPE_BF16 && dtype != BTE_DTYPE_FP16)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown dtype " + std::to_string(dtype));
-    if (o.threads < 0 || o.max_batch_tokens < 0)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "threads and max_batch_tokens must be >= 0");
+      return bad("options.dtype = " + std::to_string(dtype) +
+                 " is not a bte_dtype (BTE_DTYPE_FP32, BTE_DTYPE_BF16 or BTE_DTYPE_FP16)");
+    if (o.threads < 0 || o.threads > BTE_MAX_THREADS)
+      return bad("options.threads = " + std::to_string(o.threads) + " is outside [0, BTE_MAX_THREADS = " +
+                 std::to_string(BTE_MAX_THREADS) + "] (0: all cores)");
+    if (o.max_batch_tokens < 0 || o.max_batch_tokens > BTE_MAX_BATCH_TOKENS)
+      return bad("options.max_batch_tokens = " + std::to_string(o.max_batch_tokens) +
+                 " is outside [0, BTE_MAX_BATCH_TOKENS = " + std::to_string(BTE_MAX_BATCH_TOKENS) +
+                 "] (0: the default, 16384)");
+    if (o.truncate != 0 && o.truncate != 1)
+      return bad("options.truncate = " + std::to_string(o.truncate) + " is neither 0 (refuse) nor 1 (truncate)");
+    static_assert(BTE_MAX_THREADS == bte::EngineOptions::kMaxThreads, "one thread limit for every front end");
     bte::EngineOptions eo;
     eo.device = device == BTE_DEVICE_CUDA ? bte::Device::Cuda : bte::Device::Cpu;
     eo.threads = o.threads;
@@ -155,7 +191,13 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
                : dtype == BTE_DTYPE_FP16 ? bte::DType::F16
                                          : bte::DType::F32;
     auto m = std::make_unique<bte_model>();
-    m->engine = bte::Engine::load(path, eo);
+    try {
+      m->engine = bte::Engine::load(path, eo);
+    } catch (const bte::Error& e) {
+      if (e.kind() != bte::ErrorKind::Unsupported && e.kind() != bte::ErrorKind::Device) throw;
+      throw bte::Error(e.kind(), std::string("options.device = ") + device_field(device) +
+                                     ", options.dtype = " + dtype_field(dtype) + ": " + e.what());
+    }
     m->mode = mode == BTE_MODE_PACKED  ? bte::Mode::Packed
               : mode == BTE_MODE_FUSED ? bte::Mode::Fused
                                        : bte::Mode::Reference;
@@ -180,15 +222,17 @@ int bte_model_max_tokens(const bte_model* m) { return m ? m->engine->config().ma
 bte_status bte_embed(bte_model* m, const char* const* texts, size_t n, bte_pooling pooling,
                      int normalize, float* out, size_t capacity) {
   return guarded([&]() -> bte_status {
-    if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
+    if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;
     const int pool = enum_value(pooling);
     if (pool != BTE_POOLING_CLS && pool != BTE_POOLING_MEAN)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "unknown pooling " + std::to_string(pool));
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "pooling = " + std::to_string(pool) +
+                                                  " is not a bte_pooling (BTE_POOLING_CLS or BTE_POOLING_MEAN)");
+    if (normalize != 0 && normalize != 1)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "normalize = " + std::to_string(normalize) + " is neither 0 nor 1");
     if (!out) return fail(BTE_ERROR_INVALID_ARGUMENT, "out is NULL");
     const size_t d = size_t(m->engine->config().hidden);
-    if (capacity < n * d)
-      return fail(BTE_ERROR_CAPACITY, "out holds " + std::to_string(capacity) + " floats; " +
-                                          std::to_string(n) + " embeddings need " + std::to_string(n * d));
+    if (bte_status s = check_capacity("out", capacity, n, d, "embeddings"); s != BTE_OK) return s;
+    if (bte_status s = check_text_pointers(texts, n); s != BTE_OK) return s;
     bte::RunRequest req;
     req.outputs.cls = pool == BTE_POOLING_CLS;
     req.outputs.mean = pool == BTE_POOLING_MEAN;
@@ -206,14 +250,13 @@ bte_status bte_embed(bte_model* m, const char* const* texts, size_t n, bte_pooli
 bte_status bte_classify(bte_model* m, const char* const* texts, size_t n, float* probs,
                         size_t capacity) {
   return guarded([&]() -> bte_status {
-    if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
+    if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;
     if (!probs) return fail(BTE_ERROR_INVALID_ARGUMENT, "probs is NULL");
     const size_t C = size_t(m->engine->config().num_labels);
     if (C == 0)
       return fail(BTE_ERROR_INVALID_ARGUMENT, "this model has no classification head (a bare encoder)");
-    if (capacity < n * C)
-      return fail(BTE_ERROR_CAPACITY, "probs holds " + std::to_string(capacity) + " floats; " +
-                                          std::to_string(n) + " texts need " + std::to_string(n * C));
+    if (bte_status s = check_capacity("probs", capacity, n, C, "texts"); s != BTE_OK) return s;
+    if (bte_status s = check_text_pointers(texts, n); s != BTE_OK) return s;
     bte::RunRequest req;
     req.outputs.logits = true;
     std::vector<float> result(n * C);
@@ -227,8 +270,9 @@ bte_status bte_classify(bte_model* m, const char* const* texts, size_t n, float*
 
 bte_status bte_count_tokens(bte_model* m, const char* const* texts, size_t n, size_t* total) {
   return guarded([&]() -> bte_status {
-    if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
+    if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;
     if (!total) return fail(BTE_ERROR_INVALID_ARGUMENT, "total_tokens is NULL");
+    if (bte_status s = check_text_pointers(texts, n); s != BTE_OK) return s;
     const bte::PackedBatch b = encode(m, texts, n);
     *total = size_t(b.total_tokens());
     return BTE_OK;
@@ -238,9 +282,14 @@ bte_status bte_count_tokens(bte_model* m, const char* const* texts, size_t n, si
 bte_status bte_embed_tokens(bte_model* m, const char* const* texts, size_t n, float* out,
                             size_t capacity, size_t* offsets) {
   return guarded([&]() -> bte_status {
-    if (bte_status s = check_texts(m, texts, n); s != BTE_OK) return s;
+    if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;
     if (!out || !offsets) return fail(BTE_ERROR_INVALID_ARGUMENT, "out or offsets is NULL");
     const size_t d = size_t(m->engine->config().hidden);
+    // Every text makes at least 2 tokens (<s> and </s>): a capacity short of
+    // that is refused before a text pointer is read.
+    if (bte_status s = check_capacity("out", capacity, n, 2 * d, "texts (2 tokens at least)"); s != BTE_OK)
+      return s;
+    if (bte_status s = check_text_pointers(texts, n); s != BTE_OK) return s;
     const bte::PackedBatch all = encode(m, texts, n);
     const size_t need = size_t(all.total_tokens()) * d;
     if (capacity < need)

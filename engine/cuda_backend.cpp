@@ -104,7 +104,7 @@ struct StreamAndBlas {
 
 // Runs before any member that allocates on the GPU: a clear error first.
 const ModelConfig& checked(const ModelConfig& c, bool slow) {
-  BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "--device cuda: ", cuda::device_summary());
+  BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "device cuda: ", cuda::device_summary());
   BTE_CUDA_CHECK(cudaSetDevice(0));
   BTE_REQUIRE(c.hidden <= 2048, ErrorKind::BadModel,
               "the CUDA LayerNorm takes hidden sizes up to 2048; this model has ", c.hidden);

@@ -5,7 +5,7 @@
 namespace bte {
 
 std::unique_ptr<Backend> make_cuda_backend(const ModelWeights&, bool, DType) {
-  BTE_FAIL(ErrorKind::Device, "--device cuda: this bte was built without CUDA (nvcc was not found at build time)");
+  BTE_FAIL(ErrorKind::Unsupported, "device cuda: this bte was built without CUDA (nvcc was not found at build time)");
 }
 
 }  // namespace bte

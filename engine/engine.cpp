@@ -39,17 +39,19 @@ Device parse_device(std::string_view n) {
 namespace {
 
 void check_device(const EngineOptions& o) {
+  BTE_REQUIRE(o.threads >= 0 && o.threads <= EngineOptions::kMaxThreads, ErrorKind::BadInput,
+              "threads must be in [0, ", EngineOptions::kMaxThreads, "], got ", o.threads);
   if (o.device == Device::Cpu) {
-    BTE_REQUIRE(o.dtype != DType::F16, ErrorKind::BadInput,
-                "--dtype fp16 is a GPU precision; on the CPU use fp32 or bf16");
-    BTE_REQUIRE(o.dtype != DType::BF16 || cpu::has_native_bf16(), ErrorKind::BadInput,
-                "--dtype bf16 needs a CPU with AVX512_BF16 or AMX (this one has: ",
+    BTE_REQUIRE(o.dtype != DType::F16, ErrorKind::Unsupported,
+                "dtype fp16 is a GPU precision; on the CPU use fp32 or bf16");
+    BTE_REQUIRE(o.dtype != DType::BF16 || cpu::has_native_bf16(), ErrorKind::Unsupported,
+                "dtype bf16 needs a CPU with AVX512_BF16 or AMX (this one has: ",
                 cpu::cpu_flags_string(), "); bte does not emulate bf16 slowly: use fp32");
     return;
   }
-  BTE_REQUIRE(cuda::built_with_cuda(), ErrorKind::Device,
-              "--device cuda: this bte was built without CUDA (nvcc was not found at build time)");
-  BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "--device cuda: ",
+  BTE_REQUIRE(cuda::built_with_cuda(), ErrorKind::Unsupported,
+              "device cuda: this bte was built without CUDA (nvcc was not found at build time)");
+  BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "device cuda: ",
               cuda::device_summary());
 }
 

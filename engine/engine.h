@@ -45,7 +45,8 @@ Device parse_device(std::string_view name);
 
 struct EngineOptions {
   Device device = Device::Cpu;
-  int threads = 0;  // CPU threads; 0 = all cores
+  int threads = 0;  // CPU threads; 0 = all cores; at most kMaxThreads
+  static constexpr int kMaxThreads = 1024;  // OpenMP teams beyond this fail inside libgomp
   // Compute precision of the fused and packed modes (the reference mode is
   // always fp32). CPU: fp32, or bf16 where the CPU runs it natively
   // (AVX512_BF16 / AMX) — elsewhere bf16 is refused, never emulated slowly.

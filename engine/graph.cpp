@@ -23,7 +23,7 @@ const char* op_name(OpKind kind) {
 std::vector<Op> build_graph(const ModelConfig& c, const GraphOutputs& out) {
   BTE_REQUIRE(!out.logits || c.has_head(), ErrorKind::BadInput,
               "this model has no classification head (a bare encoder): use embeddings, or convert "
-              "with --num-labels");
+              "it with a head (bte convert --num-labels)");
   std::vector<Op> g;
   g.push_back({OpKind::Embed});
   for (int i = 0; i < c.layers; ++i) {

@@ -89,9 +89,12 @@ TEST_CASE("C API: misuse and bad input are statuses with messages", "[capi]") {
   CHECK_THAT(bte_last_error(), Catch::Contains("/nonexistent/model.bte"));
   bte_model_options o = bte_model_default_options();
   o.device = BTE_DEVICE_CUDA;
-  if (bte::cuda::device_count() == 0) {  // without a GPU: refused with a message
-    CHECK(bte_model_load(tiny_model().c_str(), &o, &m) == BTE_ERROR_DEVICE);
-    CHECK_THAT(bte_last_error(), Catch::Contains("cuda"));
+  if (bte::cuda::device_count() == 0) {  // without a GPU: refused with a message naming the field
+    // A build without CUDA cannot run it at all; a CUDA build finds no GPU.
+    CHECK(bte_model_load(tiny_model().c_str(), &o, &m) ==
+          (bte::cuda::built_with_cuda() ? BTE_ERROR_DEVICE : BTE_ERROR_UNSUPPORTED));
+    CHECK_THAT(bte_last_error(), Catch::Contains("options.device = BTE_DEVICE_CUDA"));
+    CHECK_THAT(bte_last_error(), !Catch::Contains("--"));
   } else {
     REQUIRE(bte_model_load(tiny_model().c_str(), &o, &m) == BTE_OK);
     bte_model_free(m);
@@ -138,6 +141,91 @@ TEST_CASE("C API: misuse and bad input are statuses with messages", "[capi]") {
   CHECK(bte_model_num_labels(encoder.m) == 0);
   CHECK(bte_classify(encoder.m, ok, 2, probs.data(), 100) == BTE_ERROR_INVALID_ARGUMENT);
   CHECK_THAT(bte_last_error(), Catch::Contains("no classification head"));
+}
+
+TEST_CASE("C API: absurd options and arguments are refused with the field's name, never a crash", "[capi]") {
+  bte_model* m = nullptr;
+  const auto load = [&](bte_model_options o) {
+    m = reinterpret_cast<bte_model*>(0x1);  // must be reset to NULL on failure
+    const bte_status s = bte_model_load(tiny_model().c_str(), &o, &m);
+    if (s != BTE_OK) CHECK(m == nullptr);
+    if (s == BTE_OK) bte_model_free(m), m = nullptr;
+    return s;
+  };
+  struct Case {
+    const char* field;
+    void (*set)(bte_model_options&);
+  };
+  const Case absurd[] = {
+      {"options.threads", [](bte_model_options& o) { o.threads = 100000; }},
+      {"options.threads", [](bte_model_options& o) { o.threads = -1; }},
+      {"options.threads", [](bte_model_options& o) { o.threads = 2147483647; }},
+      {"options.max_batch_tokens", [](bte_model_options& o) { o.max_batch_tokens = -5; }},
+      {"options.max_batch_tokens", [](bte_model_options& o) { o.max_batch_tokens = 2147483647; }},
+      {"options.truncate", [](bte_model_options& o) { o.truncate = 7; }},
+      {"options.truncate", [](bte_model_options& o) { o.truncate = -1; }},
+      {"options.device", [](bte_model_options& o) { o.device = bte_device(-3); }},
+      {"options.dtype", [](bte_model_options& o) { o.dtype = bte_dtype(99); }},
+      {"options.mode", [](bte_model_options& o) { o.mode = bte_mode(42); }},
+  };
+  for (const Case& c : absurd) {
+    bte_model_options o = bte_model_default_options();
+    c.set(o);
+    INFO(c.field);
+    CHECK(load(o) == BTE_ERROR_INVALID_ARGUMENT);
+    CHECK_THAT(bte_last_error(), Catch::Contains(c.field));
+  }
+  // The largest values inside the limits load.
+  bte_model_options edge = bte_model_default_options();
+  edge.max_batch_tokens = BTE_MAX_BATCH_TOKENS;
+  CHECK(load(edge) == BTE_OK);
+  edge = bte_model_default_options();
+  edge.threads = 64;  // far more than this machine's cores: still fine
+  CHECK(load(edge) == BTE_OK);
+
+  // A valid option this CPU cannot run is its own status, named by field.
+  bte_model_options fp16 = bte_model_default_options();
+  fp16.dtype = BTE_DTYPE_FP16;
+  CHECK(load(fp16) == BTE_ERROR_UNSUPPORTED);
+  CHECK_THAT(bte_last_error(), Catch::Contains("options.dtype = BTE_DTYPE_FP16") &&
+                                   Catch::Contains("fp16 is a GPU precision") && !Catch::Contains("--"));
+  CHECK(std::string(bte_status_string(BTE_ERROR_UNSUPPORTED)) == "not supported on this device");
+
+  Model model(tiny_model());
+  const int d = bte_model_hidden_size(model.m);
+  std::vector<float> out(2 * d, 7.f);
+  const std::vector<float> untouched = out;
+  const char* ok[] = {"a", "b"};
+  // n far beyond the texts array: refused before any texts[i] is read
+  // (under ASan a read past `ok` would be reported).
+  const size_t huge_counts[] = {size_t(3), size_t(BTE_MAX_TEXTS), size_t(BTE_MAX_TEXTS) + 1, SIZE_MAX / 2,
+                                SIZE_MAX};
+  for (size_t n : huge_counts) {
+    INFO("n = " << n);
+    const bte_status s = bte_embed(model.m, ok, n, BTE_POOLING_CLS, 0, out.data(), out.size());
+    CHECK((s == BTE_ERROR_CAPACITY || s == BTE_ERROR_INVALID_ARGUMENT));
+    std::vector<float> probs(4);
+    const bte_status c = bte_classify(model.m, ok, n, probs.data(), probs.size());
+    CHECK((c == BTE_ERROR_CAPACITY || c == BTE_ERROR_INVALID_ARGUMENT));
+    std::vector<size_t> offsets(3);
+    const bte_status t = bte_embed_tokens(model.m, ok, n, out.data(), out.size(), offsets.data());
+    CHECK((t == BTE_ERROR_CAPACITY || t == BTE_ERROR_INVALID_ARGUMENT));
+    if (n > size_t(BTE_MAX_TEXTS)) {
+      size_t total = 0;
+      CHECK(bte_count_tokens(model.m, ok, n, &total) == BTE_ERROR_INVALID_ARGUMENT);
+      CHECK_THAT(bte_last_error(), Catch::Contains("BTE_MAX_TEXTS"));
+    }
+  }
+  CHECK(out == untouched);  // nothing written by a refused call
+  // A capacity whose product with n would overflow size_t.
+  CHECK(bte_embed(model.m, ok, 2, BTE_POOLING_CLS, 0, out.data(), SIZE_MAX) == BTE_OK);
+  CHECK(bte_embed(model.m, ok, 2, BTE_POOLING_CLS, 2, out.data(), out.size()) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("normalize"));
+  CHECK(bte_embed(model.m, ok, 2, bte_pooling(-1), 0, out.data(), out.size()) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("pooling = -1"));
+  CHECK(bte_model_label(model.m, -1) == nullptr);
+  CHECK(bte_model_label(model.m, 1 << 30) == nullptr);
+  CHECK(bte_model_hidden_size(nullptr) == -1);
 }
 
 TEST_CASE("C API: 8 threads x 1000 mixed calls are bit-identical to serial calls", "[capi][concurrency][stress]") {

@@ -23,7 +23,7 @@ struct Library {
 Library open_library(const char* name) {
   // RTLD_NODELETE: the handle lives for the process (function pointers stay valid).
   void* h = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-  BTE_REQUIRE(h, ErrorKind::Device, "cannot load ", name, " (the CUDA toolkit's cuBLAS, needed by --device cuda): ",
+  BTE_REQUIRE(h, ErrorKind::Device, "cannot load ", name, " (the CUDA toolkit's cuBLAS, needed by device cuda): ",
               dlerror());
   return {h, name};
 }

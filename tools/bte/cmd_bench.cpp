@@ -57,7 +57,7 @@ int cmd_bench(int argc, char** argv) {
   }
   EngineOptions eo;
   eo.device = parse_device(args.get_or("--device", "cpu"));
-  eo.threads = args.get_int("--threads", 0, 0, 4096);
+  eo.threads = args.get_int("--threads", 0, 0, EngineOptions::kMaxThreads);
   eo.dtype = parse_dtype(args.get_or("--dtype", "fp32"));
   BenchOptions opt;
   opt.iters = args.get_int("--iters", 10, 1, 100000);

@@ -51,7 +51,7 @@ int cmd_tutorial(int argc, char** argv) {
     return 0;
   }
   EngineOptions eo;
-  eo.threads = args.get_int("--threads", 0, 0, 4096);
+  eo.threads = args.get_int("--threads", 0, 0, EngineOptions::kMaxThreads);
   std::string note;
   auto engine = open_model_or_random(args, eo, "base", &note);
   const ModelConfig& c = engine->config();

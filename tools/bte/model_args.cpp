@@ -23,7 +23,7 @@ OpenedModel open_model(const Args& args) {
   BTE_REQUIRE(path, ErrorKind::BadInput, "no model given: use -m model.bte");
   EngineOptions eo;
   eo.device = parse_device(args.get_or("--device", "cpu"));
-  eo.threads = args.get_int("--threads", 0, 0, 4096);
+  eo.threads = args.get_int("--threads", 0, 0, EngineOptions::kMaxThreads);
   eo.dtype = parse_dtype(args.get_or("--dtype", "fp32"));
   OpenedModel m;
   m.mode = parse_mode(args.get_or("--mode", "packed"));

@@ -20,8 +20,18 @@
  * workspace), not one after another. bte_model_free must not race with them.
  *
  * Errors: every function returns a status; on failure, bte_last_error()
- * gives a message for the calling thread. Nothing here aborts, exits or
- * throws. Outputs are written only when the call succeeds.
+ * gives a message for the calling thread, naming the argument or option
+ * field at fault. Nothing here aborts, exits or throws. Outputs are written
+ * only when the call succeeds. Every option and argument is range-checked
+ * against the limits below before any work (and before any text pointer is
+ * read, counts are checked against the output's capacity); what the checks
+ * cannot see is the caller's promise: `texts` points to n readable pointers
+ * and each output holds as many floats as its capacity says.
+ *
+ * Limitation: a model file is mapped, not copied. If the file is truncated
+ * or replaced in place while a model is loaded, reading the vanished pages
+ * raises SIGBUS in the process. Replace a model file by renaming a new one
+ * over it (as `bte convert` does), never by rewriting it in place.
  */
 #ifndef BTE_BTE_H
 #define BTE_BTE_H
@@ -46,8 +56,16 @@ typedef enum bte_status {
   BTE_ERROR_BAD_MODEL = 4,        /* missing, corrupt or unsupported model file */
   BTE_ERROR_DEVICE = 5,           /* no GPU, or a CUDA failure */
   BTE_ERROR_OUT_OF_MEMORY = 6,
-  BTE_ERROR_INTERNAL = 7          /* a bug in bte; the message says where */
+  BTE_ERROR_INTERNAL = 7,         /* a bug in bte; the message says where */
+  BTE_ERROR_UNSUPPORTED = 8       /* a valid option this device, CPU or build cannot run
+                                     (fp16 on the CPU, bf16 without AVX512_BF16, CUDA in a
+                                     build without it) */
 } bte_status;
+
+/* Limits of the options and arguments (a value outside is BTE_ERROR_INVALID_ARGUMENT). */
+#define BTE_MAX_THREADS 1024            /* bte_model_options.threads: 0 .. this */
+#define BTE_MAX_BATCH_TOKENS (1 << 24)  /* bte_model_options.max_batch_tokens: 0 .. this */
+#define BTE_MAX_TEXTS (1 << 24)         /* n, texts per call: 1 .. this */
 
 typedef enum bte_device { BTE_DEVICE_CPU = 0, BTE_DEVICE_CUDA = 1 } bte_device;
 /* The Better Transformer tutorial's three modes; packed is the fastest. */
@@ -57,11 +75,14 @@ typedef enum bte_dtype { BTE_DTYPE_FP32 = 0, BTE_DTYPE_BF16 = 1, BTE_DTYPE_FP16 
 
 typedef struct bte_model_options {
   bte_device device;    /* default BTE_DEVICE_CPU */
-  int threads;          /* CPU threads; 0 = OMP_NUM_THREADS if set, else all cores (default) */
+  int threads;          /* CPU threads, 0 .. BTE_MAX_THREADS; 0 = OMP_NUM_THREADS if set, else
+                           all cores (default) */
   bte_dtype dtype;      /* default BTE_DTYPE_FP32; BF16 on CPUs with AVX512_BF16/AMX or on CUDA; FP16 on CUDA */
   bte_mode mode;        /* default BTE_MODE_PACKED */
-  int truncate;         /* 1: texts over the model's maximum are truncated (default); 0: refused */
-  int max_batch_tokens; /* token rows per internal batch; 0 = 16384 (default) */
+  int truncate;         /* 1: texts over the model's maximum are truncated (default); 0: refused;
+                           nothing else */
+  int max_batch_tokens; /* token rows per internal batch, 0 .. BTE_MAX_BATCH_TOKENS; 0 = 16384
+                           (default); a text longer than it still runs, alone */
 } bte_model_options;
 
 typedef struct bte_model bte_model; /* opaque */
@@ -86,7 +107,7 @@ BTE_API int bte_model_num_labels(const bte_model* model);  /* 0 for a bare encod
 BTE_API const char* bte_model_label(const bte_model* model, int index); /* NULL if out of range */
 BTE_API int bte_model_max_tokens(const bte_model* model); /* per text, <s> and </s> included */
 
-/* out: n × hidden floats, row i = text i. out_capacity counts floats. */
+/* out: n × hidden floats, row i = text i. out_capacity counts floats. normalize: 0 or 1. */
 BTE_API bte_status bte_embed(bte_model* model, const char* const* texts, size_t n,
                              bte_pooling pooling, int normalize, float* out, size_t out_capacity);
 
