@@ -11,6 +11,7 @@
 #include "base/check.h"
 #include "tools/bte/args.h"
 #include "tools/bte/commands.h"
+#include "tools/bte/stdout_lines.h"
 #include "tools/bte/model_args.h"
 #include "tools/bte/text_input.h"
 #include "tools/bte/text_pipeline.h"
@@ -82,9 +83,8 @@ int cmd_classify(int argc, char** argv) {
       }
       line += "\n";
     }
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    write_stdout(line);
   });
-  BTE_REQUIRE(std::fflush(stdout) == 0, ErrorKind::BadInput, "cannot write the results to stdout");
   return 0;
 }
 

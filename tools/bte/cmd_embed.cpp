@@ -75,8 +75,9 @@ int cmd_embed(int argc, char** argv) {
     file_out = std::make_unique<AtomicOutput>(out_name);
     out = file_out->file();
   }
+  const std::string shown = out_name == "-" ? "standard output" : out_name;  // for messages
   std::unique_ptr<NpyWriter> npy;
-  if (format == "npy") npy = std::make_unique<NpyWriter>(out, out_name, d);
+  if (format == "npy") npy = std::make_unique<NpyWriter>(out, shown, d);
 
   std::string line;
   char num[32];
@@ -93,10 +94,11 @@ int cmd_embed(int argc, char** argv) {
     }
     line += "]\n";
     BTE_REQUIRE(std::fwrite(line.data(), 1, line.size(), out) == line.size(), ErrorKind::BadInput,
-                out_name, ": write failed");
+                "cannot write to ", shown, ": ", std::strerror(errno));
   });
   if (npy) npy->close();
-  BTE_REQUIRE(std::fflush(out) == 0, ErrorKind::BadInput, out_name, ": write failed");
+  BTE_REQUIRE(std::fflush(out) == 0, ErrorKind::BadInput, "cannot write to ", shown, ": ",
+              std::strerror(errno));
   if (file_out) file_out->commit();
   return 0;
 }

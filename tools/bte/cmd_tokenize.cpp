@@ -6,6 +6,7 @@
 #include "base/check.h"
 #include "tools/bte/args.h"
 #include "tools/bte/commands.h"
+#include "tools/bte/stdout_lines.h"
 #include "tools/bte/default_tokenizer.h"
 #include "tools/bte/text_input.h"
 #include "tools/bte/text_pipeline.h"
@@ -52,7 +53,7 @@ int cmd_tokenize(int argc, char** argv) {
       if (pieces) line += ":" + tok.id_to_piece(e.ids[i]);
     }
     line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    write_stdout(line);
   }
   return 0;
 }

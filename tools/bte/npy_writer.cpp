@@ -16,8 +16,8 @@ NpyWriter::NpyWriter(std::FILE* out, std::string name, int cols)
   seekable_ = std::fseek(out_, 0, SEEK_CUR) == 0;
   if (seekable_) {
     const std::string h = header(0);
-    BTE_REQUIRE(std::fwrite(h.data(), 1, h.size(), out_) == h.size(), ErrorKind::BadInput, name_,
-                ": write failed: ", std::strerror(errno));
+    BTE_REQUIRE(std::fwrite(h.data(), 1, h.size(), out_) == h.size(), ErrorKind::BadInput,
+                "cannot write to ", name_, ": ", std::strerror(errno));
   }
 }
 
@@ -41,19 +41,20 @@ void NpyWriter::append(const float* row) {
     return;
   }
   BTE_REQUIRE(std::fwrite(row, sizeof(float), size_t(cols_), out_) == size_t(cols_),
-              ErrorKind::BadInput, name_, ": write failed: ", std::strerror(errno));
+              ErrorKind::BadInput, "cannot write to ", name_, ": ", std::strerror(errno));
 }
 
 void NpyWriter::close() {
   const std::string h = header(rows_);
   if (seekable_) {
-    BTE_REQUIRE(std::fseek(out_, 0, SEEK_SET) == 0, ErrorKind::BadInput, name_, ": seek failed");
+    BTE_REQUIRE(std::fseek(out_, 0, SEEK_SET) == 0, ErrorKind::BadInput, "cannot write to ", name_,
+                ": ", std::strerror(errno));
   }
   bool ok = std::fwrite(h.data(), 1, h.size(), out_) == h.size();
   if (!seekable_ && ok)
     ok = std::fwrite(buffered_.data(), sizeof(float), buffered_.size(), out_) == buffered_.size();
   ok = ok && std::fflush(out_) == 0;
-  BTE_REQUIRE(ok, ErrorKind::BadInput, name_, ": write failed: ", std::strerror(errno));
+  BTE_REQUIRE(ok, ErrorKind::BadInput, "cannot write to ", name_, ": ", std::strerror(errno));
 }
 
 }  // namespace bte::cli

@@ -13,7 +13,7 @@ namespace bte::cli {
 
 class NpyWriter {
  public:
-  // `out` stays owned by the caller; `name` is for messages.
+  // `out` stays owned by the caller; `name` is for messages ("cannot write to NAME").
   NpyWriter(std::FILE* out, std::string name, int cols);
   void append(const float* row);
   void close();  // writes the final header; throws on I/O errors
