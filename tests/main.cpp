@@ -20,7 +20,9 @@
 #include "kernels/cuda/cuda_runtime_info.h"
 #include "tests/test_util.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// This file is built without instrumentation in a sanitizer tree
+// (tests/CMakeLists.txt), so the tree says so itself: BTE_SANITIZER_BUILD.
+#if defined(BTE_SANITIZER_BUILD) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitizerBuild = true;
 #else
 constexpr bool kSanitizerBuild = false;

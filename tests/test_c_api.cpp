@@ -1,7 +1,7 @@
 // The C API: results equal the engine's golden outputs, every misuse is a
-// status with a message (never a crash), 8000 concurrent calls from 8 threads on
-// one model are bit-identical to serial ones, and an installed bte is found
-// by find_package(bte) from a separate CMake project.
+// status with a message (never a crash), and an installed bte is found by
+// find_package(bte) from a separate CMake project. (Concurrent calls:
+// tests/concurrency/test_c_api_concurrency.cpp, a binary of its own.)
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 
 #include "bte/bte.h"
 #include "kernels/cuda/cuda_runtime_info.h"
+#include "tests/c_api_model.h"
 #include "tests/golden.h"
 #include "tests/test_util.h"
 
@@ -19,18 +20,6 @@ extern "C" int bte_test_from_c(const char* model_path, char* msg, size_t cap);
 
 namespace {
 
-const std::string& tiny_model() {
-  static const std::string path = convert_checkpoint(data_path("golden/tiny"));
-  return path;
-}
-
-struct Model {
-  bte_model* m = nullptr;
-  explicit Model(const std::string& path, bte_model_options o = bte_model_default_options()) {
-    REQUIRE(bte_model_load(path.c_str(), &o, &m) == BTE_OK);
-  }
-  ~Model() { bte_model_free(m); }
-};
 
 }  // namespace
 
@@ -228,49 +217,6 @@ TEST_CASE("C API: absurd options and arguments are refused with the field's name
   CHECK(bte_model_hidden_size(nullptr) == -1);
 }
 
-TEST_CASE("C API: 8 threads x 1000 mixed calls are bit-identical to serial calls", "[capi][concurrency][stress]") {
-  Model model(tiny_model());
-  const int d = bte_model_hidden_size(model.m), C = bte_model_num_labels(model.m);
-  // A pool of texts from empty to over the model's maximum (64 tokens).
-  std::vector<std::string> pool = {"", "a", "Hello world", "How are you!", "Привет мир", "東京"};
-  std::string longer;
-  for (int i = 0; i < 30; ++i) pool.push_back(longer += "word" + std::to_string(i) + " ");
-  pool.push_back(longer + longer + longer);  // 90 words: at least 92 tokens, over any cut
-  auto call = [&](int k, std::vector<float>& out) {
-    const size_t n = 1 + size_t(k % 7);
-    std::vector<const char*> texts;
-    for (size_t i = 0; i < n; ++i) texts.push_back(pool[(size_t(k) * 7 + i * 3) % pool.size()].c_str());
-    if (k % 2) {
-      out.assign(n * C, 0);
-      return bte_classify(model.m, texts.data(), n, out.data(), out.size());
-    }
-    out.assign(n * d, 0);
-    return bte_embed(model.m, texts.data(), n, k % 4 ? BTE_POOLING_CLS : BTE_POOLING_MEAN, k % 3 == 0,
-                     out.data(), out.size());
-  };
-  constexpr int kThreads = 8, kCalls = 1000;
-  std::vector<std::vector<float>> serial(kThreads * kCalls);
-  for (int k = 0; k < kThreads * kCalls; ++k) REQUIRE(call(k, serial[k]) == BTE_OK);
-  std::vector<std::vector<float>> parallel(kThreads * kCalls);
-  std::vector<int> failures(kThreads, 0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      for (int c = 0; c < kCalls; ++c) {
-        const int k = t * kCalls + c;
-        if (call(k, parallel[k]) != BTE_OK) ++failures[t];
-      }
-    });
-  for (auto& th : threads) th.join();
-  for (int t = 0; t < kThreads; ++t) CHECK(failures[t] == 0);
-  int differing = 0;
-  for (int k = 0; k < kThreads * kCalls; ++k)
-    if (std::memcmp(serial[k].data(), parallel[k].data(), serial[k].size() * sizeof(float)) != 0 ||
-        serial[k].size() != parallel[k].size())
-      ++differing;
-  CHECK(differing == 0);
-}
-
 TEST_CASE("C API: an installed bte is usable through find_package(bte)", "[capi][install]") {
   const std::string dir = temp_dir();
   const std::string prefix = dir + "/prefix";
@@ -278,7 +224,9 @@ TEST_CASE("C API: an installed bte is usable through find_package(bte)", "[capi]
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   r = run_command("cmake -S " + std::string(BTE_SOURCE_DIR) + "/examples/embed_similarity -B " + dir +
-                  "/example -DCMAKE_PREFIX_PATH=" + prefix + " && cmake --build " + dir + "/example");
+                  "/example -DCMAKE_PREFIX_PATH=" + prefix + " -DCMAKE_C_COMPILER=" + BTE_C_COMPILER +
+                  " '-DCMAKE_EXE_LINKER_FLAGS=" + BTE_EXAMPLE_LINK_FLAGS + "' && cmake --build " + dir +
+                  "/example");
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   r = run_command(dir + "/example/embed_similarity " + tiny_model() + " 'Hello world' 'Hello world' 'How are you!'");

@@ -253,12 +253,16 @@ TEST_CASE("safety: a successful embed -o .npy has its row count in the header",
 
 TEST_CASE("safety: an interrupted embed leaves no temporary", "[cli][safety]") {
   const std::string dir = temp_dir();
-  // stdin stays open (sleep), so embed waits with its temporary created; then SIGTERM.
+  // The input is a FIFO held open by a writer (sleep), so embed waits with its
+  // temporary created; then SIGTERM, and the writer is stopped too (a pipe
+  // from `sleep` would keep the shell, and the test, waiting for it).
+  REQUIRE(::mkfifo((dir + "/in.fifo").c_str(), 0600) == 0);
   const auto r = run_command(
-      "{ sleep 20 | " + shell_quote(bte_binary()) + " embed -m " + tiny_model() + " -o " + dir +
+      "{ sleep 30 > " + dir + "/in.fifo & s=$!; " + shell_quote(bte_binary()) + " embed -m " +
+      tiny_model() + " -f " + dir + "/in.fifo -o " + dir +
       "/out.jsonl & p=$!; i=0; while [ $i -lt 100 ] && ! ls -a " + dir +
       " | grep -q '\\.tmp$'; do sleep 0.1; i=$((i+1)); done; ls -a " + dir +
-      " | grep -c '\\.tmp$'; kill -TERM $p; wait $p; echo rc=$?; }");
+      " | grep -c '\\.tmp$'; kill -TERM $p; wait $p; echo rc=$?; kill $s; }");
   CHECK(r.out == "1\nrc=143\n");
   CHECK(leftovers(dir).empty());
   CHECK_FALSE(fs::exists(dir + "/out.jsonl"));

@@ -20,6 +20,14 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+bool quick_tests() {
+  static const bool quick = [] {
+    const char* v = std::getenv("BTE_TEST_QUICK");
+    return v && std::string(v) == "1";
+  }();
+  return quick;
+}
+
 bool have_torch() {
   static const bool ok =
       std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;

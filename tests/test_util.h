@@ -15,6 +15,17 @@ std::string read_file(const std::string& path);
 // Whether /usr/bin/python3 can import torch (cached).
 bool have_torch();
 
+// The sanitizer stages of tools/test.sh set BTE_TEST_QUICK=1: the same test
+// cases, each with fewer repetitions (fewer calls, a shorter stream, fewer
+// head-dim variants), since a sanitizer checks what every repetition does
+// and 10-50x slower runs of the plain stage's counts add no coverage.
+bool quick_tests();
+// `full` in the plain stage, `quick` in a sanitizer stage.
+template <typename T>
+T full_or_quick(T full, T quick) {
+  return quick_tests() ? quick : full;
+}
+
 // Largest |a - b| and where; relative error uses max(|b|, floor).
 struct Diff {
   double max_abs = 0, max_rel = 0;

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Builds and runs every test bte has, in stages (docs/RELIABILITY.md):
-#   main   Release build, the whole ctest suite ([cuda] cases skip visibly
-#          without a GPU)
+#   main   Release build (g++, CUDA where nvcc is), the whole ctest suite
+#          ([cuda] cases skip visibly without a GPU)
 #   asan   AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer):
-#          the whole suite again (bte's own CUDA kernels run in their CPU
-#          emulation, bte_cuda_emu_tests; the rest is compiled)
+#          the whole suite again with BTE_TEST_QUICK=1 (the same cases,
+#          fewer repetitions; bte's CUDA kernels run in their CPU emulation,
+#          bte_cuda_emu_tests)
 #   tsan   ThreadSanitizer on the concurrency tests ([concurrency]) and on
-#          the CUDA kernels' CPU emulation (bte_cuda_emu_tests)
-#   fuzz   the libFuzzer targets (clang), BTE_FUZZ_SECONDS each (default 60),
-#          from the committed corpus plus real files
+#          the CUDA kernels' CPU emulation (bte_cuda_emu_tests), quick too
+#   fuzz   the libFuzzer targets (clang), BTE_FUZZ_SECONDS each (default 30;
+#          longer runs for local use: BTE_FUZZ_SECONDS=600), from the
+#          committed corpus plus real files
 # Usage: tools/test.sh [STAGE...]   (default: all four, in that order)
-# Any failure stops the script with a non-zero status.
+# Any failure stops the script with a non-zero status; the end prints each
+# stage's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(main asan tsan fuzz)
 jobs=$(nproc)
-fuzz_seconds=${BTE_FUZZ_SECONDS:-60}
+fuzz_seconds=${BTE_FUZZ_SECONDS:-30}
+fuzz_targets=(fuzz_bte_file fuzz_safetensors fuzz_tokenizer fuzz_line_reader)
+stage_times=()   # "stage seconds", printed at the end
+start_all=$(date +%s)
 
 say() { printf '\n==== tools/test.sh: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
@@ -33,9 +39,10 @@ asan_env=(ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:verify_as
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 
 stage_asan() {
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DBTE_SANITIZE=address,undefined -DBTE_BUILD_BENCH=OFF
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Release -DBTE_SANITIZE=address,undefined -DBTE_CUDA=OFF \
+    -DBTE_BUILD_BENCH=OFF
   cmake --build build-asan -j"$jobs"
-  env "${asan_env[@]}" ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1800
+  env "${asan_env[@]}" BTE_TEST_QUICK=1 ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1800
 }
 
 # Neither libgomp nor Debian's oneDNN is built with TSan, so TSan cannot see
@@ -46,50 +53,58 @@ stage_asan() {
 # bte's own code, all instrumented: the tests' 8 threads race on one model,
 # its per-layer primitive cache and its workspace pool.
 stage_tsan() {
-  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DBTE_SANITIZE=thread -DBTE_CUDA=OFF -DBTE_BUILD_BENCH=OFF
-  cmake --build build-tsan -j"$jobs" --target bte_tests bte_cuda_emu_tests
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DBTE_SANITIZE=thread -DBTE_CUDA=OFF \
+    -DBTE_BUILD_BENCH=OFF
+  cmake --build build-tsan -j"$jobs" --target bte_concurrency_tests bte_cuda_emu_tests
   OMP_NUM_THREADS=1 ONEDNN_PRIMITIVE_CACHE_CAPACITY=0 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ./build-tsan/tests/bte_tests "[concurrency]"
+    BTE_TEST_QUICK=1 ./build-tsan/tests/bte_concurrency_tests "[concurrency]"
   # The CUDA kernels in the CPU emulation, where each CUDA thread is
-  # an OS thread: a missing __syncthreads / __syncwarp is a race TSan reports
-  # (~4 min on 2 cores).
-  TSAN_OPTIONS="halt_on_error=1" ./build-tsan/tests/bte_cuda_emu_tests
+  # an OS thread: a missing __syncthreads / __syncwarp is a race TSan reports.
+  TSAN_OPTIONS="halt_on_error=1" BTE_TEST_QUICK=1 ./build-tsan/tests/bte_cuda_emu_tests
 }
 
 stage_fuzz() {
   command -v clang++ >/dev/null || { echo "tools/test.sh: fuzz needs clang++ (apt install clang)" >&2; exit 1; }
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DBTE_FUZZ=ON \
     -DBTE_CUDA=OFF -DBTE_BUILD_TESTS=OFF -DBTE_BUILD_BENCH=OFF
-  local targets=(fuzz_bte_file fuzz_safetensors fuzz_tokenizer fuzz_line_reader)
-  cmake --build build-fuzz -j"$jobs" --target "${targets[@]}" bte
+  cmake --build build-fuzz -j"$jobs" --target "${fuzz_targets[@]}" bte
+  local fz=build-fuzz
+  mkdir -p "$fz"
   # Working corpora: the committed seeds and regressions, plus real files
   # (a converted model, the golden safetensors), grown by the fuzzer.
-  local work=build-fuzz/corpus
+  local work=$fz/corpus
   rm -rf "$work"
+  local targets=("${fuzz_targets[@]}")
   for t in "${targets[@]}"; do mkdir -p "$work/$t" && cp fuzz/corpus/"$t"/* "$work/$t"/; done
-  ./build-fuzz/tools/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny.bte" >/dev/null
+  env "${asan_env[@]}" ./build-fuzz/tools/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny.bte" >/dev/null
   cp tests/data/golden/tiny_sharded/*.safetensors "$work/fuzz_safetensors/"
   for t in "${targets[@]}"; do
     say "fuzz $t for ${fuzz_seconds}s"
     local max_len=4096
     case $t in fuzz_bte_file|fuzz_safetensors) max_len=1048576 ;; esac
-    mkdir -p build-fuzz/crashes/"$t"
+    mkdir -p "$fz"/crashes/"$t"
     if ! env "${asan_env[@]}" ./build-fuzz/fuzz/"$t" "$work/$t" -max_total_time="$fuzz_seconds" \
         -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-        -artifact_prefix=build-fuzz/crashes/"$t"/ 2>build-fuzz/"$t".log; then
-      tail -60 build-fuzz/"$t".log
-      echo "tools/test.sh: $t found a crash: build-fuzz/crashes/$t/. Fix it, then add the input" \
+        -artifact_prefix="$fz"/crashes/"$t"/ 2>"$fz"/"$t".log; then
+      tail -60 "$fz"/"$t".log
+      echo "tools/test.sh: $t found a crash: $fz/crashes/$t/. Fix it, then add the input" \
            "to fuzz/corpus/$t/ so the test suite replays it from then on." >&2
       exit 1
     fi
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" build-fuzz/"$t".log || true
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" "$fz"/"$t".log || true
   done
 }
 
 for s in "${stages[@]}"; do
   case $s in
-    main|asan|tsan|fuzz) say "$s"; SECONDS=0; "stage_$s"; echo "tools/test.sh: $s passed in ${SECONDS}s" ;;
+    main|asan|tsan|fuzz)
+      say "$s"; SECONDS=0; "stage_$s"
+      echo "tools/test.sh: $s passed in ${SECONDS}s"; stage_times+=("$s $SECONDS") ;;
     *) echo "tools/test.sh: unknown stage '$s' (main, asan, tsan, fuzz)" >&2; exit 1 ;;
   esac
 done
 say "all stages passed: ${stages[*]}"
+for st in "${stage_times[@]}"; do
+  printf 'tools/test.sh: stage %-5s %5ss\n' ${st}
+done
+printf 'tools/test.sh: total       %5ss\n' "$(( $(date +%s) - start_all ))"

@@ -83,12 +83,21 @@ void check_attention(const std::vector<int>& lengths, bool padded, float magnitu
 
 template <typename T, int DH>
 void check_all(double tol) {
+  // Under the sanitizers (BTE_TEST_QUICK) the head dims 64 (the models') and
+  // 128 (two threads per query) run, every batch and layout, magnitude 1:
+  // the barriers and memory accesses are the same code for every DH and
+  // magnitude; the plain stage checks all of them against the reference.
+  if (quick_tests() && DH != 64 && DH != 128) return;
   // One token; empty sequences around a short one; lengths on both sides of
   // the 32-key (fp32), 64-key and 64-query tiles.
-  const std::vector<std::vector<int>> batches = {{1}, {0, 3, 0}, {5, 1, 64, 65, 130}};
+  // (Quick: without the 130-token sequence; 64 and 65 still straddle every
+  // tile, and a third tile runs the same loop as the second.)
+  const std::vector<std::vector<int>> batches = full_or_quick<std::vector<std::vector<int>>>(
+      {{1}, {0, 3, 0}, {5, 1, 64, 65, 130}}, {{1}, {0, 3, 0}, {5, 1, 64, 65}});
+  const std::vector<float> magnitudes = full_or_quick<std::vector<float>>({1.f, 4.f}, {1.f});
   for (const auto& lengths : batches)
     for (bool padded : {false, true})
-      for (float magnitude : {1.f, 4.f})  // 4: peaked softmax rows
+      for (float magnitude : magnitudes)  // 4: peaked softmax rows
         check_attention<T, DH>(lengths, padded, magnitude, tol);
 }
 
