@@ -67,7 +67,11 @@ stage_fuzz() {
   command -v clang++ >/dev/null || { echo "tools/test.sh: fuzz needs clang++ (apt install clang)" >&2; exit 1; }
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Release -DBTE_FUZZ=ON \
     -DBTE_CUDA=OFF -DBTE_BUILD_TESTS=OFF -DBTE_BUILD_BENCH=OFF
-  cmake --build build-fuzz -j"$jobs" --target "${fuzz_targets[@]}" bte
+  cmake --build build-fuzz -j"$jobs" --target "${fuzz_targets[@]}"
+  # The real model for the .bte corpus comes from the main tree's bte (built
+  # there if this stage runs alone), so this tree builds the readers only,
+  # not the engine and kernels a second time.
+  [ -x build/tools/bte ] || { cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$jobs" --target bte; }
   local fz=build-fuzz
   mkdir -p "$fz"
   # Working corpora: the committed seeds and regressions, plus real files
@@ -76,7 +80,7 @@ stage_fuzz() {
   rm -rf "$work"
   local targets=("${fuzz_targets[@]}")
   for t in "${targets[@]}"; do mkdir -p "$work/$t" && cp fuzz/corpus/"$t"/* "$work/$t"/; done
-  env "${asan_env[@]}" ./build-fuzz/tools/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny.bte" >/dev/null
+  ./build/tools/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny.bte" >/dev/null
   cp tests/data/golden/tiny_sharded/*.safetensors "$work/fuzz_safetensors/"
   for t in "${targets[@]}"; do
     say "fuzz $t for ${fuzz_seconds}s"
