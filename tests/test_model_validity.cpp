@@ -408,7 +408,7 @@ TEST_CASE("non-finite: a .bte with NaN weights gives a model error, never a NaN"
     INFO(cmd);
     const auto r = bte_run(cmd);
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Contains("is not a finite number"));
+    CHECK_THAT(r.err, Contains("is not a finite number") && Contains("the batch's texts are input texts "));
     CHECK_FALSE(has_nan_text(r.out));
     CHECK(r.out.empty());
   }

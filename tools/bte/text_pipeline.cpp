@@ -120,7 +120,18 @@ int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& 
         where[plan[b][r]] = {int(b), int(r)};
       }
       const PackedBatch batch = PackedBatch::from_ids(seqs, engine.config().pad_id, model_max);
-      results[b] = engine.run(batch, opt.mode, opt.request);
+      try {
+        results[b] = engine.run(batch, opt.mode, opt.request);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::BadModel) throw;
+        // The engine speaks of rows of its batch; say which input texts they are.
+        std::string rows;
+        for (size_t r = 0; r < plan[b].size() && r < 8; ++r)
+          rows += (r ? ", " : "") + std::to_string(done + plan[b][r] + 1);
+        if (plan[b].size() > 8) rows += ", ...";
+        BTE_FAIL(e.kind(), e.what(), " [the batch's texts are input texts ", rows,
+                 " (1-based, in input order; for a file, its line numbers)]");
+      }
       tokens += batch.total_tokens();
       window_done += int64_t(seqs.size());
       progress.update(done + window_done, tokens);
