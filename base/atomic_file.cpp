@@ -183,17 +183,17 @@ AtomicOutput::AtomicOutput(const std::string& path, const std::vector<std::strin
     if (::stat(target_.c_str(), &st) == 0) mode_ = unsigned(st.st_mode) & 07777;
   }
   const size_t slash = target_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : target_.substr(0, slash + 1);
-  std::string name = slash == std::string::npos ? target_ : target_.substr(slash + 1);
+  dir_ = slash == std::string::npos ? "" : target_.substr(0, slash + 1);
+  std::string name = target_.substr(dir_.size());
   if (name.size() > 200) name.resize(200);  // room for ".XXXXXX.tmp" within NAME_MAX
-  std::string tmpl = (slash == std::string::npos ? "" : dir) + "." + name + ".XXXXXX.tmp";
+  std::string tmpl = dir_ + "." + name + ".XXXXXX.tmp";
   // mkostemps: O_CREAT | O_EXCL (a link or any existing name there is never
   // followed nor reused), mode 0600 until commit().
   const int fd = ::mkostemps(&tmpl[0], 4, O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
-    BTE_FAIL(ErrorKind::BadInput, path, ": cannot open for writing (a temporary file in ", dir,
-             "): ", std::strerror(err));
+    BTE_FAIL(ErrorKind::BadInput, path, ": cannot open for writing (a temporary file in ",
+             dir_.empty() ? "." : dir_, "): ", std::strerror(err));
   }
   temp_ = tmpl;
   slot_ = register_temp(temp_);
@@ -243,9 +243,7 @@ void AtomicOutput::commit() {
   unregister_temp(slot_);
   slot_ = -1;
   temp_.clear();
-  const size_t slash = target_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : target_.substr(0, slash + 1);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dfd = ::open(dir_.empty() ? "." : dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {  // best effort: makes the rename itself durable
     ::fsync(dfd);
     ::close(dfd);

@@ -60,7 +60,7 @@ class AtomicOutput {
 
  private:
   void discard() noexcept;
-  std::string path_, target_, temp_;
+  std::string path_, target_, dir_, temp_;  // dir_: the target's directory, "" for the cwd
   std::FILE* f_ = nullptr;
   unsigned mode_ = 0;
   int slot_ = -1;  // in the signal handler's list of temporaries

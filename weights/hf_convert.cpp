@@ -4,11 +4,9 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include "base/atomic_file.h"
 #include "base/check.h"
@@ -29,10 +27,6 @@ constexpr ErrorKind kBad = ErrorKind::BadModel;
 bool exists(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0;
-}
-
-std::string read_small_file(const std::string& path, const char* what, size_t cap) {
-  return read_regular_file(path, what, kBad, cap);  // a FIFO or directory: refused, not read
 }
 
 std::string base_name(std::string dir) {
@@ -75,7 +69,8 @@ std::vector<std::string> labels_of(const json& m, const std::string& path) {
 HfConfig read_config(const std::string& dir) {
   const std::string path = dir + "/config.json";
   BTE_REQUIRE(exists(path), kBad, dir, ": no config.json (is this a Hugging Face model directory?)");
-  const json j = jf::parse(read_small_file(path, "config.json", 16 << 20), path, "config.json");
+  const json j =
+      jf::parse(read_regular_file(path, "config.json", kBad, 16 << 20), path, "config.json");
   BTE_REQUIRE(j.is_object(), kBad, path, ": config.json must be a JSON object");
   const char* F = "config.json field";
   HfConfig h;
@@ -179,7 +174,7 @@ Checkpoint open_checkpoint(const std::string& dir) {
   }
   if (!exists(index)) reject_unsafe_formats(dir);
   ck.where = index;
-  const json j = jf::parse(read_small_file(index, "safetensors index", 64 << 20), index,
+  const json j = jf::parse(read_regular_file(index, "safetensors index", kBad, 64 << 20), index,
                            "safetensors index", 8);
   const json& map = jf::get(j, "weight_map", index, "", "index field");
   BTE_REQUIRE(map.is_object() && !map.empty(), kBad, index,
@@ -436,7 +431,7 @@ std::vector<std::string> checkpoint_input_files(const std::string& dir) {
   try {  // the shards; a bad index is reported by the conversion itself
     const std::string index = files[2];
     if (!exists(index)) return files;
-    const json j = json::parse(read_small_file(index, "safetensors index", 64 << 20));
+    const json j = json::parse(read_regular_file(index, "safetensors index", kBad, 64 << 20));
     for (const auto& [name, file] : j.at("weight_map").items())
       if (file.is_string()) files.push_back(dir + "/" + file.get<std::string>());
   } catch (const std::exception&) {
@@ -540,7 +535,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
   BTE_REQUIRE(exists(spm_path), kBad, o.hf_dir,
               ": no sentencepiece.bpe.model (bte needs XLM-R's sentencepiece model; a "
               "tokenizer.json alone is not enough)");
-  const std::string spm = read_small_file(spm_path, "sentencepiece model", 256 << 20);
+  const std::string spm = read_regular_file(spm_path, "sentencepiece model", kBad, 256 << 20);
   const Tokenizer tok = Tokenizer::from_bytes(spm, spm_path);
   BTE_REQUIRE(tok.vocab_size() == c.vocab, kBad, spm_path, ": the sentencepiece model implies a ",
               "vocabulary of ", tok.vocab_size(), " ids (pieces + <mask>, fairseq offset 1) but ",

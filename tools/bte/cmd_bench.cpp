@@ -12,6 +12,7 @@
 #include "tools/bte/bench_run.h"
 #include "tools/bte/commands.h"
 #include "tools/bte/model_args.h"
+#include "tools/bte/stdout_lines.h"
 #include "tools/bte/workloads.h"
 
 namespace bte::cli {
@@ -19,9 +20,7 @@ namespace {
 
 void write_json(const std::string& path, const nlohmann::json& j) {
   AtomicOutput out(path);  // a temporary beside `path`, renamed over it once complete
-  const std::string text = j.dump() + "\n";
-  BTE_REQUIRE(std::fwrite(text.data(), 1, text.size(), out.file()) == text.size(),
-              ErrorKind::BadInput, path, ": write failed");
+  write_bytes(out.file(), j.dump() + "\n", path);
   out.commit();
 }
 

@@ -14,6 +14,7 @@
 #include "tools/bte/commands.h"
 #include "tools/bte/model_args.h"
 #include "tools/bte/npy_writer.h"
+#include "tools/bte/stdout_lines.h"
 #include "tools/bte/text_input.h"
 #include "tools/bte/text_pipeline.h"
 
@@ -93,8 +94,7 @@ int cmd_embed(int argc, char** argv) {
       line += num;
     }
     line += "]\n";
-    BTE_REQUIRE(std::fwrite(line.data(), 1, line.size(), out) == line.size(), ErrorKind::BadInput,
-                "cannot write to ", shown, ": ", std::strerror(errno));
+    write_bytes(out, line, shown);
   });
   if (npy) npy->close();
   BTE_REQUIRE(std::fflush(out) == 0, ErrorKind::BadInput, "cannot write to ", shown, ": ",
