@@ -31,7 +31,6 @@
 
 using namespace bte;
 using cuda::DeviceBuffer;
-using cuda::ElemType;
 
 namespace {
 
@@ -58,7 +57,7 @@ void gpu_loop(benchmark::State& st, F&& fn) {
   cudaEventDestroy(b);
 }
 
-ElemType type_of(int64_t i) { return i == 0 ? ElemType::F32 : i == 1 ? ElemType::F16 : ElemType::BF16; }
+DType type_of(int64_t i) { return i == 0 ? DType::F32 : i == 1 ? DType::F16 : DType::BF16; }
 
 // Deterministic values in [-1, 1] (timings do not depend on them).
 std::vector<float> filler(int64_t n) {
@@ -69,19 +68,19 @@ std::vector<float> filler(int64_t n) {
 
 // args: type, M, N, K
 void BM_Linear(benchmark::State& st) {
-  const ElemType t = type_of(st.range(0));
+  const DType t = type_of(st.range(0));
   const int64_t M = st.range(1);
   const int N = int(st.range(2)), K = int(st.range(3));
   cuda::LtHandle lt;
   const auto W = filler(int64_t(N) * K), b = filler(N);
   cuda::Linear lin(lt, W.data(), b.data(), N, K, t, t);
-  DeviceBuffer<uint8_t> x(size_t(M) * K * cuda::elem_bytes(t)), y(size_t(M) * N * cuda::elem_bytes(t));
+  DeviceBuffer<uint8_t> x(size_t(M) * K * dtype_size(t)), y(size_t(M) * N * dtype_size(t));
   DeviceBuffer<uint8_t> ws(cuda::Linear::kWorkspaceBytes);
   x.poison();
   gpu_loop(st, [&] { lin.forward(x.get(), M, y.get(), ws.get(), ws.size(), nullptr); });
   st.counters["TFLOP/s"] = benchmark::Counter(2.0 * M * N * K * 1e-12 * double(st.iterations()),
                                               benchmark::Counter::kIsRate);
-  st.SetLabel(cuda::elem_name(t));
+  st.SetLabel(dtype_name(t));
 }
 
 std::vector<int32_t> batch_lengths(int L) {
@@ -97,15 +96,15 @@ struct AttnSetup {
   DeviceBuffer<uint8_t> qkv, out;
   cuda::AttentionParams p;
   double flops = 0;
-  AttnSetup(int L, int H, ElemType t) : lens(batch_lengths(L)), cu(lens.size() + 1, 0) {
+  AttnSetup(int L, int H, DType t) : lens(batch_lengths(L)), cu(lens.size() + 1, 0) {
     for (size_t i = 0; i < lens.size(); ++i) cu[i + 1] = cu[i] + lens[i];
     cu_dev = DeviceBuffer<int32_t>(cu);
     const int64_t rows = cu.back(), hd = int64_t(H) * kHeadDim;
     const auto host = filler(rows * 3 * hd);
     DeviceBuffer<float> f(host);
-    qkv = DeviceBuffer<uint8_t>(size_t(rows) * 3 * hd * cuda::elem_bytes(t));
-    out = DeviceBuffer<uint8_t>(size_t(rows) * hd * cuda::elem_bytes(t));
-    cuda::convert(f.get(), ElemType::F32, qkv.get(), t, rows * 3 * hd, nullptr);
+    qkv = DeviceBuffer<uint8_t>(size_t(rows) * 3 * hd * dtype_size(t));
+    out = DeviceBuffer<uint8_t>(size_t(rows) * hd * dtype_size(t));
+    cuda::convert(f.get(), DType::F32, qkv.get(), t, rows * 3 * hd, nullptr);
     p.qkv = qkv.get();
     p.ld_qkv = 3 * hd;
     p.out = out.get();
@@ -121,28 +120,28 @@ struct AttnSetup {
 
 // args: type, L (0 = mixed), heads
 void BM_Attention(benchmark::State& st) {
-  const ElemType t = type_of(st.range(0));
+  const DType t = type_of(st.range(0));
   AttnSetup s(int(st.range(1)), int(st.range(2)), t);
   gpu_loop(st, [&] { cuda::attention(s.p, t, nullptr); });
   st.counters["GFLOP/s"] = benchmark::Counter(s.flops * 1e-9 * double(st.iterations()),
                                               benchmark::Counter::kIsRate);
-  st.SetLabel(cuda::elem_name(t));
+  st.SetLabel(dtype_name(t));
 }
 
 // The ceiling: the same two products through cuBLAS, per sequence batched
 // over heads, with the score matrix in global memory and no softmax.
 void BM_AttentionCeilingCublas(benchmark::State& st) {
-  const ElemType t = type_of(st.range(0));
+  const DType t = type_of(st.range(0));
   const int H = int(st.range(2));
   AttnSetup s(int(st.range(1)), H, t);
   const int Lmax = s.p.max_len;
-  const cudaDataType_t dt = t == ElemType::F32 ? CUDA_R_32F : t == ElemType::F16 ? CUDA_R_16F : CUDA_R_16BF;
-  DeviceBuffer<uint8_t> scores(size_t(H) * Lmax * Lmax * cuda::elem_bytes(t));
+  const cudaDataType_t dt = t == DType::F32 ? CUDA_R_32F : t == DType::F16 ? CUDA_R_16F : CUDA_R_16BF;
+  DeviceBuffer<uint8_t> scores(size_t(H) * Lmax * Lmax * dtype_size(t));
   cublasHandle_t h;
   cublasCreate(&h);
   const float one = 1.f, zero = 0.f;
   const int ld = int(s.p.ld_qkv), hd = H * kHeadDim;
-  const size_t eb = cuda::elem_bytes(t);
+  const size_t eb = dtype_size(t);
   auto* base = reinterpret_cast<char*>(s.qkv.get());
   auto* out = reinterpret_cast<char*>(s.out.get());
   gpu_loop(st, [&] {
@@ -161,7 +160,7 @@ void BM_AttentionCeilingCublas(benchmark::State& st) {
   cublasDestroy(h);
   st.counters["GFLOP/s"] = benchmark::Counter(s.flops * 1e-9 * double(st.iterations()),
                                               benchmark::Counter::kIsRate);
-  st.SetLabel(cuda::elem_name(t));
+  st.SetLabel(dtype_name(t));
 }
 
 void bytes_counter(benchmark::State& st, double bytes) {
@@ -176,7 +175,7 @@ void BM_ResidualLayerNorm(benchmark::State& st) {
   DeviceBuffer<uint16_t> copy(size_t(kTokens) * d);
   gpu_loop(st, [&] {
     cuda::bias_residual_layernorm(x.get(), delta.get(), b.get(), g.get(), be.get(), kTokens, d, 1e-5f,
-                                  copy.get(), ElemType::F16, nullptr);
+                                  copy.get(), DType::F16, nullptr);
   });
   bytes_counter(st, 14.0 * kTokens * d);
 }
@@ -192,20 +191,20 @@ void BM_EmbedLayerNorm(benchmark::State& st) {
   DeviceBuffer<uint16_t> copy(size_t(kTokens) * d);
   gpu_loop(st, [&] {
     cuda::embed_layernorm(dids.get(), dpos.get(), kTokens, word.get(), pos.get(), nullptr, g.get(), b.get(),
-                          d, 1e-5f, out.get(), nullptr, copy.get(), ElemType::F16);
+                          d, 1e-5f, out.get(), nullptr, copy.get(), DType::F16);
   });
   bytes_counter(st, 14.0 * kTokens * d);
 }
 
 // args: type, f. In place: one read and one write per element.
 void BM_Gelu(benchmark::State& st) {
-  const ElemType t = type_of(st.range(0));
+  const DType t = type_of(st.range(0));
   const int64_t n = int64_t(kTokens) * st.range(1);
-  DeviceBuffer<uint8_t> h(size_t(n) * cuda::elem_bytes(t));
+  DeviceBuffer<uint8_t> h(size_t(n) * dtype_size(t));
   cudaMemset(h.get(), 0, h.size());
   gpu_loop(st, [&] { cuda::gelu_inplace(h.get(), t, n, nullptr); });
-  bytes_counter(st, 2.0 * double(n) * cuda::elem_bytes(t));
-  st.SetLabel(cuda::elem_name(t));
+  bytes_counter(st, 2.0 * double(n) * dtype_size(t));
+  st.SetLabel(dtype_name(t));
 }
 
 // The memory-bound kernels' ceiling: a device-to-device copy of 256 MiB (read + write counted).

@@ -31,7 +31,7 @@ class CpuBackend final : public HostBackend {
   CpuBackend(const ModelWeights& w, int threads, bool bf16) : w_(w), c_(w.config), bf16_(bf16) {
     cpu::set_num_threads(threads);
     const int d = c_.hidden, f = c_.ffn;
-    using P = cpu::Precision;
+    using P = DType;
     const P in = bf16 ? P::BF16 : P::F32;
     for (const LayerWeights& L : w.layers) {
       layers_.push_back(LayerLinears{

@@ -41,17 +41,6 @@
 namespace bte {
 namespace {
 
-using cuda::ElemType;
-
-ElemType elem_of(DType t) {
-  switch (t) {
-    case DType::F32: return ElemType::F32;
-    case DType::F16: return ElemType::F16;
-    case DType::BF16: return ElemType::BF16;
-  }
-  return ElemType::F32;
-}
-
 // fp32 host data, copied once to the device.
 class DeviceArray {
  public:
@@ -120,7 +109,7 @@ size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 class CudaBackend final : public Backend {
  public:
   CudaBackend(const ModelWeights& w, bool slow, DType dtype)
-      : c_(checked(w.config, slow)), slow_(slow), t_(slow ? ElemType::F32 : elem_of(dtype)),
+      : c_(checked(w.config, slow)), slow_(slow), t_(slow ? DType::F32 : dtype),
         stream_(sb_.stream), blas_(sb_.blas) {
     const int d = c_.hidden, f = c_.ffn;
     BTE_CUBLAS_CHECK(cuda::cublas_api().SetStream(blas_, stream_));
@@ -133,7 +122,7 @@ class CudaBackend final : public Backend {
     emb_ln_b_ = DeviceArray(w.emb_ln_b, d, "the embedding LayerNorm");
     w.release_pages(w.word, int64_t(c_.vocab) * d);
 
-    const ElemType F32 = ElemType::F32;
+    const DType F32 = DType::F32;
     for (const LayerWeights& L : w.layers) {
       Layer G;
       if (slow_) {
@@ -177,10 +166,10 @@ class CudaBackend final : public Backend {
       return "cuda reference (slow path: unfused; separate Q/K/V cuBLASLt GEMMs, explicit "
              "N*H*L*L masked scores via cuBLAS, separate softmax, bias, GELU, residual and "
              "LayerNorm passes; fp32; " + gpu + ")";
-    return std::string("cuda fused ") + cuda::elem_name(t_) + " (cuBLASLt " + cuda::elem_name(t_) +
-           " GEMMs, fp32 accumulation" + (t_ == ElemType::F32 ? ", no TF32" : "") +
+    return std::string("cuda fused ") + dtype_name(t_) + " (cuBLASLt " + dtype_name(t_) +
+           " GEMMs, fp32 accumulation" + (t_ == DType::F32 ? ", no TF32" : "") +
            "; attention: " +
-           (t_ == ElemType::F32 ? "fp32 CUDA-core kernel" : "tensor-core (WMMA) kernel") +
+           (t_ == DType::F32 ? "fp32 CUDA-core kernel" : "tensor-core (WMMA) kernel") +
            ", one launch per layer, online softmax; fp32 residual, LayerNorm and softmax; " + gpu + ")";
   }
 
@@ -225,7 +214,7 @@ class CudaBackend final : public Backend {
     const cuda::Linear* parts[3] = {G.q.get(), G.k.get(), G.v.get()};
     for (int p = 0; p < 3; ++p)  // three products into the q | k | v thirds of each row
       parts[p]->forward(x, rows, qkv + p * d, s.workspace, cuda::Linear::kWorkspaceBytes, stream_, 3 * d);
-    cuda::add_bias(qkv, ElemType::F32, rows, 3 * d, G.qkv_b.get(), stream_);
+    cuda::add_bias(qkv, DType::F32, rows, 3 * d, G.qkv_b.get(), stream_);
   }
 
   void attention(const float* qkv, const VarlenLayout& layout, float* ctx, float* scratch) override {
@@ -260,7 +249,7 @@ class CudaBackend final : public Backend {
     const Layer& G = layers_[layer];
     const Scratch s = carve(scratch, rows);
     G.up->forward(gemm_input(x, s), rows, h, s.workspace, cuda::Linear::kWorkspaceBytes, stream_);
-    if (slow_) cuda::add_bias(h, ElemType::F32, rows, c_.ffn, G.up_b.get(), stream_);
+    if (slow_) cuda::add_bias(h, DType::F32, rows, c_.ffn, G.up_b.get(), stream_);
     cuda::gelu_inplace(h, t_, rows * c_.ffn, stream_);
   }
 
@@ -300,14 +289,14 @@ class CudaBackend final : public Backend {
   };
 
   size_t xh_bytes(int64_t rows) const {
-    return t_ == ElemType::F32 ? 0 : round_up(size_t(rows) * c_.hidden * cuda::elem_bytes(t_));
+    return t_ == DType::F32 ? 0 : round_up(size_t(rows) * c_.hidden * dtype_size(t_));
   }
 
   // The same carving for every op of a batch (it depends on rows alone).
   Scratch carve(float* scratch, int64_t rows) const {
     auto base = (reinterpret_cast<uintptr_t>(scratch) + kAlign - 1) / kAlign * kAlign;
     Scratch s;
-    if (t_ != ElemType::F32) s.xh = reinterpret_cast<void*>(base);
+    if (t_ != DType::F32) s.xh = reinterpret_cast<void*>(base);
     base += xh_bytes(rows);
     s.delta = reinterpret_cast<float*>(base);
     base += round_up(size_t(rows) * c_.hidden * 4);
@@ -319,7 +308,7 @@ class CudaBackend final : public Backend {
 
   // x as the GEMMs take it: itself (fp32) or its 16-bit copy.
   const void* gemm_input(const float* x, const Scratch& s) const {
-    return t_ == ElemType::F32 ? static_cast<const void*>(x) : s.xh;
+    return t_ == DType::F32 ? static_cast<const void*>(x) : s.xh;
   }
 
   // x = LN(x + a Wᵀ + b): the GEMM writes fp32 delta, then one fused kernel
@@ -335,15 +324,15 @@ class CudaBackend final : public Backend {
                                     c_.layer_norm_eps, s.xh, t_, stream_);
       return;
     }
-    cuda::add_bias(s.delta, ElemType::F32, rows, d, bias.get(), stream_);
+    cuda::add_bias(s.delta, DType::F32, rows, d, bias.get(), stream_);
     cuda::add_inplace(x, s.delta, rows * d, stream_);
     cuda::bias_residual_layernorm(x, nullptr, nullptr, gamma.get(), beta.get(), rows, d,
-                                  c_.layer_norm_eps, nullptr, ElemType::F32, stream_);
+                                  c_.layer_norm_eps, nullptr, DType::F32, stream_);
   }
 
   const ModelConfig c_;
   const bool slow_;
-  const ElemType t_;
+  const DType t_;
   StreamAndBlas sb_;
   cudaStream_t stream_;
   cublasHandle_t blas_;

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "engine/backend.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 
 namespace bte {
 

@@ -24,7 +24,7 @@
 #include "engine/profiler.h"
 #include "engine/runner.h"
 #include "tokenizer/tokenizer.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 
 namespace bte {
 

@@ -4,7 +4,7 @@
 
 #include "base/check.h"
 #include "weights/bte_file.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 
 namespace bte {
 

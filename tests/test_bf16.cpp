@@ -14,7 +14,7 @@
 #include "kernels/reference/ops.h"
 #include "tests/golden.h"
 #include "tests/test_util.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 
 using namespace bte;
 using namespace bte::test;
@@ -45,8 +45,8 @@ TEST_CASE("bf16: Linear matches the reference on bf16-rounded operands", "[kerne
     ref::matmul_nt(xr.data(), M, K, Wr.data(), N, expect.data());
     ref::add_bias(expect.data(), M, N, b.data());
 
-    cpu::Linear lin(W.data(), b.data(), N, K, cpu::Epilogue::None, cpu::Precision::BF16,
-                    cpu::Precision::F32);
+    cpu::Linear lin(W.data(), b.data(), N, K, cpu::Epilogue::None, DType::BF16,
+                    DType::F32);
     std::vector<float> got(size_t(M) * N, NAN);
     lin.forward_any(xb.data(), M, got.data());
     double worst = 0;

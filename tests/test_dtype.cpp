@@ -7,7 +7,7 @@
 #include <cstring>
 #include <random>
 
-#include "weights/dtype.h"
+#include "base/dtype.h"
 
 using namespace bte;
 

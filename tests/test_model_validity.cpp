@@ -19,7 +19,7 @@
 #include "tests/test_weights_util.h"
 #include "weights/bte_file.h"
 #include "weights/checksum.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 #include "weights/hf_convert.h"
 #include "weights/model_config.h"
 

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "weights/dtype.h"
+#include "base/dtype.h"
 #include "weights/model_config.h"
 
 namespace bte::test {

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "weights/bte_header.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 #include "weights/mapped_file.h"
 #include "weights/model_config.h"
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "weights/bte_format.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 #include "weights/model_config.h"
 
 namespace bte {

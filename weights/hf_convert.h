@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "weights/dtype.h"
+#include "base/dtype.h"
 #include "weights/model_config.h"
 
 namespace bte {

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "weights/dtype.h"
+#include "base/dtype.h"
 #include "weights/model_config.h"
 
 namespace bte {

@@ -126,7 +126,7 @@ struct Prim {
   memory weights;  // empty: use the Linear's packed weights (the usual case)
 };
 
-dt to_dt(Precision p) { return p == Precision::BF16 ? dt::bf16 : dt::f32; }
+dt to_dt(DType p) { return p == DType::BF16 ? dt::bf16 : dt::f32; }
 
 // Rows up to which fp32 Linears on weights in their .bte layout run the
 // skinny GEMM instead of oneDNN (BTE_SKINNY_MAX_M overrides; 0 turns it off).
@@ -225,11 +225,12 @@ struct Linear::Impl {
   }
 };
 
-Linear::Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue, Precision input,
-               Precision output, bool onednn_only)
+Linear::Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue, DType input,
+               DType output, bool onednn_only)
     : impl_(std::make_unique<Impl>()) {
   impl_->onednn_only = onednn_only;
   BTE_CHECK(W != nullptr && N > 0 && K > 0, "Linear needs weights and N, K > 0 (N=", N, ", K=", K, ")");
+  BTE_CHECK(input != DType::F16 && output != DType::F16, "the CPU Linear runs fp32 and bf16 only");
   impl_->N = N, impl_->K = K, impl_->epilogue = epilogue;
   impl_->src_dt = to_dt(input), impl_->dst_dt = to_dt(output);
 

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/dtype.h"
+
 namespace bte::cpu {
 
 enum class Epilogue {
@@ -21,22 +23,19 @@ enum class Epilogue {
   AddToOutput,  // y = y + x Wᵀ + b   (the residual already in y)
 };
 
-// Element type of an activation or weight matrix in memory. bf16 is the
-// upper half of an fp32 (uint16_t storage); products accumulate in fp32.
-enum class Precision { F32, BF16 };
 
 class Linear {
  public:
   // W: [N, K] fp32, bias: [N] fp32 (may be null). The pointers need only live
   // for the constructor: the weights are repacked into memory Linear owns.
-  // `input` is the type of x and of the packed weights (bf16: W is rounded
+  // `input` (F32 or BF16; fp16 is a GPU type) is the type of x and of the packed weights (bf16: W is rounded
   // once here, to nearest even); `output` is the type of y. Bias, epilogue
   // and accumulation are fp32 either way.
   // onednn_only: every M through oneDNN, as it packs and runs it (the
   // benchmarks' "oneDNN ceiling"); otherwise few rows may run our skinny
   // GEMM and GELU our own pass where that is faster (linear.cpp says where).
   Linear(const float* W, const float* bias, int N, int K, Epilogue epilogue,
-         Precision input = Precision::F32, Precision output = Precision::F32,
+         DType input = DType::F32, DType output = DType::F32,
          bool onednn_only = false);
   ~Linear();
   Linear(Linear&&) noexcept;

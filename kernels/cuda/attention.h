@@ -16,7 +16,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/cuda/elem_type.h"
+#include "base/dtype.h"
 
 namespace bte::cuda {
 
@@ -48,10 +48,10 @@ inline float attention_scale(int head_dim) { return 1.f / std::sqrt(float(head_d
 
 bool attention_supports_head_dim(int head_dim);
 // qkv and out hold elements of `type`; math in fp32.
-void attention(const AttentionParams& p, ElemType type, cudaStream_t stream);
+void attention(const AttentionParams& p, DType type, cudaStream_t stream);
 
 // The two kernels, by name (tests and benchmarks call them directly too).
 void attention_simt_f32(const AttentionParams& p, cudaStream_t stream);
-void attention_wmma(const AttentionParams& p, ElemType type, cudaStream_t stream);
+void attention_wmma(const AttentionParams& p, DType type, cudaStream_t stream);
 
 }  // namespace bte::cuda

@@ -41,13 +41,13 @@ void dispatch_dim(const AttentionParams& p, cudaStream_t stream) {
 
 }  // namespace
 
-void attention_wmma(const AttentionParams& p, ElemType type, cudaStream_t stream) {
-  BTE_CHECK(type != ElemType::F32, "attention_wmma takes fp16 or bf16");
+void attention_wmma(const AttentionParams& p, DType type, cudaStream_t stream) {
+  BTE_CHECK(type != DType::F32, "attention_wmma takes fp16 or bf16");
   // 16-byte loads of Q, K and V rows.
   BTE_CHECK(p.ld_qkv % 8 == 0 && reinterpret_cast<uintptr_t>(p.qkv) % 16 == 0,
             "qkv rows must be 16-byte aligned (ld_qkv ", p.ld_qkv, ")");
   if (p.n_seqs == 0 || p.max_len == 0 || p.heads == 0) return;
-  if (type == ElemType::F16) dispatch_dim<__half>(p, stream);
+  if (type == DType::F16) dispatch_dim<__half>(p, stream);
   else dispatch_dim<__nv_bfloat16>(p, stream);
 }
 

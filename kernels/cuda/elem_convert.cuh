@@ -6,7 +6,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include "kernels/cuda/elem_type.h"
+#include "base/dtype.h"
 
 namespace bte::cuda {
 
@@ -27,11 +27,11 @@ __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
 
 // Calls f(T{}) with T the C++ type of `t`: one runtime switch per launch site.
 template <typename F>
-void dispatch_elem(ElemType t, F&& f) {
+void dispatch_elem(DType t, F&& f) {
   switch (t) {
-    case ElemType::F32: f(float{}); break;
-    case ElemType::F16: f(__half{}); break;
-    case ElemType::BF16: f(__nv_bfloat16{}); break;
+    case DType::F32: f(float{}); break;
+    case DType::F16: f(__half{}); break;
+    case DType::BF16: f(__nv_bfloat16{}); break;
   }
 }
 

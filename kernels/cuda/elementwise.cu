@@ -7,7 +7,7 @@ namespace bte::cuda {
 
 using namespace elementwise_kernel;
 
-void convert(const void* src, ElemType src_type, void* dst, ElemType dst_type, int64_t n,
+void convert(const void* src, DType src_type, void* dst, DType dst_type, int64_t n,
              cudaStream_t stream) {
   if (n == 0) return;
   dispatch_elem(src_type, [&](auto s) {
@@ -21,7 +21,7 @@ void convert(const void* src, ElemType src_type, void* dst, ElemType dst_type, i
   BTE_CUDA_CHECK(cudaGetLastError());
 }
 
-void add_bias(void* y, ElemType type, int64_t M, int N, const void* b, cudaStream_t stream) {
+void add_bias(void* y, DType type, int64_t M, int N, const void* b, cudaStream_t stream) {
   if (M == 0 || N == 0) return;
   dispatch_elem(type, [&](auto t) {
     using T = decltype(t);
@@ -31,7 +31,7 @@ void add_bias(void* y, ElemType type, int64_t M, int N, const void* b, cudaStrea
   BTE_CUDA_CHECK(cudaGetLastError());
 }
 
-void gelu_inplace(void* x, ElemType type, int64_t n, cudaStream_t stream) {
+void gelu_inplace(void* x, DType type, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   dispatch_elem(type, [&](auto t) {
     using T = decltype(t);

@@ -11,7 +11,7 @@ using namespace embedding_kernel;
 void embed_layernorm(const int32_t* ids, const int32_t* positions, int64_t T, const float* word,
                      const float* pos, const float* type_row, const float* gamma,
                      const float* beta, int d, float eps, float* out, cudaStream_t stream,
-                     void* copy, ElemType copy_type) {
+                     void* copy, DType copy_type) {
   BTE_CHECK(d > 0 && d <= kMaxD, "hidden size ", d, " out of range");
   BTE_CHECK(T <= 0x7fffffff, "too many rows");
   if (T == 0) return;

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/elem_type.h"
+#include "base/dtype.h"
 
 namespace bte::cuda {
 
@@ -16,6 +16,6 @@ namespace bte::cuda {
 void embed_layernorm(const int32_t* ids, const int32_t* positions, int64_t T, const float* word,
                      const float* pos, const float* type_row, const float* gamma,
                      const float* beta, int d, float eps, float* out, cudaStream_t stream,
-                     void* copy = nullptr, ElemType copy_type = ElemType::F32);
+                     void* copy = nullptr, DType copy_type = DType::F32);
 
 }  // namespace bte::cuda

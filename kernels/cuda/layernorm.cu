@@ -10,7 +10,7 @@ using namespace layernorm_kernel;
 
 void bias_residual_layernorm(float* x, const float* delta, const float* bias, const float* gamma,
                              const float* beta, int64_t rows, int d, float eps, void* copy,
-                             ElemType copy_type, cudaStream_t stream) {
+                             DType copy_type, cudaStream_t stream) {
   BTE_CHECK(d > 0 && d <= kMaxD, "hidden size ", d, " out of range (the CUDA LayerNorm takes d <= ", kMaxD, ")");
   BTE_CHECK(rows <= 0x7fffffff, "too many rows");
   if (rows == 0) return;

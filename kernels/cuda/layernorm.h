@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "kernels/cuda/elem_type.h"
+#include "base/dtype.h"
 
 namespace bte::cuda {
 
@@ -16,6 +16,6 @@ namespace bte::cuda {
 // the next GEMM's 16-bit input (saves a conversion pass). d <= 2048.
 void bias_residual_layernorm(float* x, const float* delta, const float* bias, const float* gamma,
                              const float* beta, int64_t rows, int d, float eps, void* copy,
-                             ElemType copy_type, cudaStream_t stream);
+                             DType copy_type, cudaStream_t stream);
 
 }  // namespace bte::cuda

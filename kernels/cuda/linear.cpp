@@ -11,27 +11,27 @@ namespace {
 
 constexpr size_t kMaxPlans = 1024;  // distinct row counts cached (packed batches vary M)
 
-cudaDataType_t lt_type(ElemType t) {
+cudaDataType_t lt_type(DType t) {
   switch (t) {
-    case ElemType::F32: return CUDA_R_32F;
-    case ElemType::F16: return CUDA_R_16F;
-    case ElemType::BF16: return CUDA_R_16BF;
+    case DType::F32: return CUDA_R_32F;
+    case DType::F16: return CUDA_R_16F;
+    case DType::BF16: return CUDA_R_16BF;
   }
   return CUDA_R_32F;
 }
 
 // fp32 host data -> device memory of `type`, via a temporary fp32 copy.
-void* upload_as(const float* host, int64_t n, ElemType type, const char* what) {
-  void* dst = device_allocate(size_t(n) * elem_bytes(type), what);
+void* upload_as(const float* host, int64_t n, DType type, const char* what) {
+  void* dst = device_allocate(size_t(n) * dtype_size(type), what);
   try {
-    if (type == ElemType::F32) {
+    if (type == DType::F32) {
       BTE_CUDA_CHECK(cudaMemcpy(dst, host, size_t(n) * 4, cudaMemcpyHostToDevice));
       return dst;
     }
     void* tmp = device_allocate(size_t(n) * 4, what);
     try {
       BTE_CUDA_CHECK(cudaMemcpy(tmp, host, size_t(n) * 4, cudaMemcpyHostToDevice));
-      convert(tmp, ElemType::F32, dst, type, n, nullptr);
+      convert(tmp, DType::F32, dst, type, n, nullptr);
       BTE_CUDA_CHECK(cudaDeviceSynchronize());
     } catch (...) {
       cudaFree(tmp);
@@ -74,11 +74,11 @@ struct Linear::Plan {
   }
 };
 
-Linear::Linear(const LtHandle& lt, const float* W, const float* bias, int N, int K, ElemType in,
-               ElemType out)
+Linear::Linear(const LtHandle& lt, const float* W, const float* bias, int N, int K, DType in,
+               DType out)
     : lt_(lt.get()), N_(N), K_(K), in_(in), out_(out) {
   BTE_CHECK(N > 0 && K > 0, "Linear ", N, "x", K);
-  BTE_CHECK(out == ElemType::F32 || out == in, "Linear output must be fp32 or the input type");
+  BTE_CHECK(out == DType::F32 || out == in, "Linear output must be fp32 or the input type");
   W_ = upload_as(W, int64_t(N) * K, in, "a Linear weight");
   if (bias) {
     try {
@@ -155,8 +155,8 @@ std::shared_ptr<const Linear::Plan> Linear::plan(const PlanKey& key) const {
     }
   }
   if (!ok) ok = heuristic(&r);
-  BTE_REQUIRE(ok, ErrorKind::Device, "cuBLASLt has no algorithm for a ", elem_name(in_), " -> ",
-              elem_name(out_), " GEMM of M=", M, " N=", N_, " K=", K_, " within ",
+  BTE_REQUIRE(ok, ErrorKind::Device, "cuBLASLt has no algorithm for a ", dtype_name(in_), " -> ",
+              dtype_name(out_), " GEMM of M=", M, " N=", N_, " K=", K_, " within ",
               ws_bytes >> 20, " MiB of workspace (cublasLtMatmulAlgoGetHeuristic: ",
               cublas_api().LtGetStatusString(last), ")");
   p->algo = r.algo;
@@ -180,7 +180,7 @@ void Linear::forward(const void* x, int64_t M, void* y, void* workspace, size_t 
 }
 
 std::string Linear::describe() const {
-  return std::string("cuBLASLt ") + elem_name(in_) + "->" + elem_name(out_) + " fp32 accumulate";
+  return std::string("cuBLASLt ") + dtype_name(in_) + "->" + dtype_name(out_) + " fp32 accumulate";
 }
 
 }  // namespace bte::cuda

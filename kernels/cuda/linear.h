@@ -4,7 +4,7 @@
 // fp32 results match the CPU within 1e-5). The algorithm is chosen once per
 // row count M by cuBLASLt's heuristic and cached.
 //
-//   cuda::Linear qkv(lt, W, b, 3 * d, d, ElemType::F16, ElemType::F16, /*bias=*/true);
+//   cuda::Linear qkv(lt, W, b, 3 * d, d, DType::F16, DType::F16, /*bias=*/true);
 //   qkv.forward(x_f16, M, y_f16, workspace, ws_bytes, stream);
 //
 // cuBLASLt is column-major: row-major y = x Wᵀ is column-major
@@ -21,7 +21,7 @@
 #include <mutex>
 #include <string>
 
-#include "kernels/cuda/elem_type.h"
+#include "base/dtype.h"
 
 namespace bte::cuda {
 
@@ -44,8 +44,8 @@ class Linear {
   // and of the uploaded W; `out` the type of y (fp32 or `in`). The bias is
   // added in cuBLASLt's epilogue when it offers one for these types, else
   // by our own kernel right after (describe() says which).
-  Linear(const LtHandle& lt, const float* W, const float* bias, int N, int K, ElemType in,
-         ElemType out);
+  Linear(const LtHandle& lt, const float* W, const float* bias, int N, int K, DType in,
+         DType out);
   ~Linear();
   Linear(const Linear&) = delete;
   Linear& operator=(const Linear&) = delete;
@@ -59,8 +59,8 @@ class Linear {
 
   int N() const { return N_; }
   int K() const { return K_; }
-  ElemType in_type() const { return in_; }
-  ElemType out_type() const { return out_; }
+  DType in_type() const { return in_; }
+  DType out_type() const { return out_; }
   std::string describe() const;
 
   static constexpr size_t kWorkspaceBytes = size_t(32) << 20;  // cuBLASLt's advice for Hopper
@@ -77,7 +77,7 @@ class Linear {
 
   cublasLtHandle_t lt_;
   int N_, K_;
-  ElemType in_, out_;
+  DType in_, out_;
   void* W_ = nullptr;       // [N, K] in `in_`
   void* bias_ = nullptr;    // [N] in `out_` (cuBLASLt wants the bias in D's type), or null
   mutable std::mutex mu_;

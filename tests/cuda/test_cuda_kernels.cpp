@@ -29,8 +29,8 @@ using cuda::DeviceBuffer;
 
 namespace {
 
-double tol(ElemType t) { return t == ElemType::F32 ? 1e-4 : t == ElemType::F16 ? 1e-2 : 2e-2; }
-const ElemType kTypes[] = {ElemType::F32, ElemType::F16, ElemType::BF16};
+double tol(DType t) { return t == DType::F32 ? 1e-4 : t == DType::F16 ? 1e-2 : 2e-2; }
+const DType kTypes[] = {DType::F32, DType::F16, DType::BF16};
 
 // A layout over lengths, with its prefix sums on the host and the device.
 struct TestLayout {
@@ -59,8 +59,8 @@ TEST_CASE("cuda Linear matches matmul_nt + bias", "[cuda][kernels]") {
   DeviceBuffer<uint8_t> ws(cuda::Linear::kWorkspaceBytes);
   struct Shape { int64_t M; int N, K; };
   for (const Shape s : {Shape{1, 64, 32}, Shape{7, 100, 36}, Shape{129, 768, 768}, Shape{300, 3072, 768}}) {
-    for (ElemType in : kTypes) {
-      for (ElemType out : {ElemType::F32, in}) {
+    for (DType in : kTypes) {
+      for (DType out : {DType::F32, in}) {
         for (bool bias : {false, true}) {
           const auto W = random_floats(int64_t(s.N) * s.K, 1 + s.N);
           const auto b = random_floats(s.N, 2 + s.N);
@@ -79,7 +79,7 @@ TEST_CASE("cuda Linear matches matmul_nt + bias", "[cuda][kernels]") {
                     << name_of(out) << (bias ? " +bias" : "") << ": " << diff.describe());
           // fp32 out: the products of rounded inputs are exact in fp32 and the
           // sums are fp32, so a 16-bit accumulation would show here.
-          CHECK(diff.max_rel <= (out == ElemType::F32 ? 1e-4 : tol(out)));
+          CHECK(diff.max_rel <= (out == DType::F32 ? 1e-4 : tol(out)));
         }
       }
     }
@@ -94,8 +94,8 @@ TEST_CASE("cuda Linear: the classifier head's shape, without a workspace", "[cud
   const auto W = random_floats(int64_t(N) * K, 11);
   const auto b = random_floats(N, 12);
   const auto x = random_floats(M * K, 13);
-  cuda::Linear lin(lt, W.data(), b.data(), N, K, ElemType::F32, ElemType::F32);
-  DeviceTensor dx(x, ElemType::F32), dy(M * N, ElemType::F32);
+  cuda::Linear lin(lt, W.data(), b.data(), N, K, DType::F32, DType::F32);
+  DeviceTensor dx(x, DType::F32), dy(M * N, DType::F32);
   dy.poison();
   lin.forward(dx.get(), M, dy.get(), nullptr, 0, nullptr);
   std::vector<float> want(size_t(M) * N);
@@ -114,8 +114,8 @@ TEST_CASE("cuda Linear writes a strided slice of its output (ldy)", "[cuda][kern
   const int N = 64, K = 48, ldy = 3 * N;
   const auto W = random_floats(int64_t(N) * K, 5);
   const auto x = random_floats(M * K, 6);
-  cuda::Linear lin(lt, W.data(), nullptr, N, K, ElemType::F32, ElemType::F32);
-  DeviceTensor dx(x, ElemType::F32), dy(M * ldy, ElemType::F32);
+  cuda::Linear lin(lt, W.data(), nullptr, N, K, DType::F32, DType::F32);
+  DeviceTensor dx(x, DType::F32), dy(M * ldy, DType::F32);
   dy.poison();
   lin.forward(dx.get(), M, dy.f32() + N, ws.get(), ws.size(), nullptr, ldy);  // the middle third
   const auto got = dy.to_host();
@@ -135,9 +135,9 @@ TEST_CASE("cuda bias + residual + LayerNorm matches the reference", "[cuda][kern
     for (int64_t rows : {1, 7, 129}) {
       const ResidualLayerNormCase k(d, rows);
       const auto& want = k.want;
-      for (ElemType ct : kTypes) {
-        DeviceTensor dx(k.x, ElemType::F32), dd(k.delta, ElemType::F32), db(k.bias, ElemType::F32);
-        DeviceTensor dg(k.gamma, ElemType::F32), dbe(k.beta, ElemType::F32), copy(rows * d, ct);
+      for (DType ct : kTypes) {
+        DeviceTensor dx(k.x, DType::F32), dd(k.delta, DType::F32), db(k.bias, DType::F32);
+        DeviceTensor dg(k.gamma, DType::F32), dbe(k.beta, DType::F32), copy(rows * d, ct);
         copy.poison();
         cuda::bias_residual_layernorm(dx.f32(), dd.f32(), db.f32(), dg.f32(), dbe.f32(), rows, d,
                                       1e-5f, copy.get(), ct, nullptr);
@@ -147,7 +147,7 @@ TEST_CASE("cuda bias + residual + LayerNorm matches the reference", "[cuda][kern
         CHECK(diff.max_rel <= 1e-5);
         const auto c = compare(copy.to_host().data(), want.data(), rows * d, 1.0);
         INFO("copy: " << c.describe());
-        CHECK(c.max_rel <= (ct == ElemType::F32 ? 1e-5 : ct == ElemType::F16 ? 2e-3 : 8e-3));
+        CHECK(c.max_rel <= (ct == DType::F32 ? 1e-5 : ct == DType::F16 ? 2e-3 : 8e-3));
       }
     }
   }
@@ -165,7 +165,7 @@ TEST_CASE("cuda fused attention matches the reference (packed and padded, every 
         const int64_t rows = tl.layout.total_rows(), ld_qkv = 3LL * H * dh, ld_out = int64_t(H) * dh;
         for (float magnitude : {1.f, 4.f}) {  // 4: peaked softmax rows
           const auto qkv = random_floats(rows * ld_qkv, 20 + dh + rows, -magnitude, magnitude);
-          for (ElemType t : kTypes) {
+          for (DType t : kTypes) {
             const auto qr = rounded(qkv, t);
             std::vector<float> want(size_t(rows) * ld_out);
             ref::attention(qr.data(), qr.data() + H * dh, qr.data() + 2 * H * dh, ld_qkv,
@@ -189,7 +189,7 @@ TEST_CASE("cuda fused attention matches the reference (packed and padded, every 
             INFO("dh=" << dh << " H=" << H << " seqs=" << lengths.size() << " rows=" << rows
                        << (padded ? " padded" : " packed") << " |x|<=" << magnitude << " "
                        << name_of(t) << ": " << diff.describe());
-            CHECK(diff.max_rel <= (t == ElemType::F32 ? 5e-5 : tol(t)));  // fp32: scores rounded over dh terms, then exp
+            CHECK(diff.max_rel <= (t == DType::F32 ? 5e-5 : tol(t)));  // fp32: scores rounded over dh terms, then exp
           }
         }
       }
@@ -208,8 +208,8 @@ TEST_CASE("cuda explicit (slow-path) attention matches the reference", "[cuda][k
     std::vector<float> want(size_t(rows) * ld_out);
     ref::attention(qkv.data(), qkv.data() + H * dh, qkv.data() + 2 * H * dh, ld_qkv, tl.layout,
                    H, dh, want.data(), ld_out);
-    DeviceTensor dq(qkv, ElemType::F32), dout(rows * ld_out, ElemType::F32);
-    DeviceTensor scores(cuda::explicit_scores_floats(tl.layout, H), ElemType::F32);
+    DeviceTensor dq(qkv, DType::F32), dout(rows * ld_out, DType::F32);
+    DeviceTensor scores(cuda::explicit_scores_floats(tl.layout, H), DType::F32);
     dout.poison();
     scores.poison();
     cuda::attention_explicit(blas, dq.f32(), dq.f32() + H * dh, dq.f32() + 2 * H * dh, ld_qkv,
@@ -226,7 +226,7 @@ TEST_CASE("cuda GELU, tanh, bias and conversion match the reference", "[cuda][ke
   const int N = 129;
   const auto x = random_floats(M * N, 40, -6.f, 6.f);
   const auto b = random_floats(N, 41);
-  for (ElemType t : kTypes) {
+  for (DType t : kTypes) {
     const auto xr = rounded(x, t);
     std::vector<float> want = xr;
     ref::add_bias(want.data(), M, N, rounded(b, t).data());
@@ -237,17 +237,17 @@ TEST_CASE("cuda GELU, tanh, bias and conversion match the reference", "[cuda][ke
     const auto diff = compare(dx.to_host().data(), want.data(), M * N, 1.0);
     INFO(name_of(t) << " bias+gelu: " << diff.describe());
     // two roundings in 16 bits (after the bias, after GELU)
-    CHECK(diff.max_rel <= (t == ElemType::F32 ? 1e-6 : 2 * tol(t)));
+    CHECK(diff.max_rel <= (t == DType::F32 ? 1e-6 : 2 * tol(t)));
   }
   std::vector<float> want = x;
   ref::tanh_inplace(want.data(), M * N);
-  DeviceTensor dt(x, ElemType::F32);
+  DeviceTensor dt(x, DType::F32);
   cuda::tanh_inplace(dt.f32(), M * N, nullptr);
   CHECK(compare(dt.to_host().data(), want.data(), M * N, 1.0).max_rel <= 1e-6);
-  for (ElemType t : {ElemType::F16, ElemType::BF16}) {
-    DeviceTensor src(x, ElemType::F32), dst(M * N, t);
+  for (DType t : {DType::F16, DType::BF16}) {
+    DeviceTensor src(x, DType::F32), dst(M * N, t);
     dst.poison();
-    cuda::convert(src.get(), ElemType::F32, dst.get(), t, M * N, nullptr);
+    cuda::convert(src.get(), DType::F32, dst.get(), t, M * N, nullptr);
     const auto want_t = rounded(x, t);
     const auto got = dst.to_host();
     CHECK(compare(got.data(), want_t.data(), M * N).max_abs == 0.0);  // round to nearest even, as ours
@@ -266,7 +266,7 @@ TEST_CASE("cuda pooling and L2 normalisation match the reference", "[cuda][kerne
     ref::pool_mean(x.data(), tl.layout, d, want_mean.data());
     ref::l2_normalize_rows(want_mean.data(), n, d);
     cuda::DeviceLayout L{tl.cu_dev.get(), n, tl.layout.max_len, padded};
-    DeviceTensor dx(x, ElemType::F32), cls(int64_t(n) * d, ElemType::F32), mean(int64_t(n) * d, ElemType::F32);
+    DeviceTensor dx(x, DType::F32), cls(int64_t(n) * d, DType::F32), mean(int64_t(n) * d, DType::F32);
     cls.poison();
     mean.poison();
     cuda::pool_cls(dx.f32(), L, d, cls.f32(), nullptr);

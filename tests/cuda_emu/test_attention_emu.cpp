@@ -15,7 +15,7 @@
 #include "kernels/reference/ops.h"
 #include "kernels/varlen.h"
 #include "tests/test_util.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 
 #include <random>
 

@@ -52,8 +52,8 @@ void gemm_ceiling(const ModelConfig& c, int64_t M, int iters, BenchReport& r) {
     for (auto& v : x) v = u(rng);
     // As many copies as layers, so weights come from memory as in the model.
     std::vector<cpu::Linear> layers;
-    for (int l = 0; l < c.layers; ++l) layers.emplace_back(W.data(), b.data(), N, K, cpu::Epilogue::None, cpu::Precision::F32,
-                                                           cpu::Precision::F32, /*onednn_only=*/true);
+    for (int l = 0; l < c.layers; ++l) layers.emplace_back(W.data(), b.data(), N, K, cpu::Epilogue::None, DType::F32,
+                                                           DType::F32, /*onednn_only=*/true);
     for (auto& lin : layers) lin.forward(x.data(), M, y.data());  // warm-up: primitives
     std::vector<double> t;
     for (int i = 0; i < std::max(iters, 3); ++i) {

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "base/check.h"
-#include "weights/dtype.h"
+#include "base/dtype.h"
 
 namespace bte::cli {
 

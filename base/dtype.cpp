@@ -1,4 +1,4 @@
-#include "weights/dtype.h"
+#include "base/dtype.h"
 
 #include <cmath>
 #include <cstring>

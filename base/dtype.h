@@ -1,0 +1,35 @@
+// The one element-type enum: what a .bte tensor holds, what the CPU and CUDA
+// linear layers take and produce, what an engine computes in. The
+// conversions between them: bf16 / fp16 round to nearest even, as PyTorch
+// does.
+//
+// A quantised type joins as one more enumerator whose tensors travel with a
+// scale tensor beside them (the file format names both); nothing here
+// assumes every type is a float.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bte {
+
+enum class DType : uint8_t {
+  F32,   // IEEE binary32
+  BF16,  // the upper half of an fp32 (uint16_t storage)
+  F16,   // IEEE binary16 (uint16_t storage); GPU compute and file storage only
+};
+
+size_t dtype_size(DType t);
+const char* dtype_name(DType t);  // "fp32", "bf16", "fp16"
+// Accepts "fp32"/"f32"/"float32", "bf16"/"bfloat16", "fp16"/"f16"/"float16";
+// throws bte::Error(BadInput) otherwise.
+DType parse_dtype(std::string_view name);
+
+uint16_t float_to_bf16(float f);
+float bf16_to_float(uint16_t h);
+uint16_t float_to_fp16(float f);
+float fp16_to_float(uint16_t h);
+
+}  // namespace bte
