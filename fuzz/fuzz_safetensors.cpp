@@ -4,7 +4,7 @@
 
 #include "base/check.h"
 #include "fuzz/fuzz_input_file.h"
-#include "weights/safetensors.h"
+#include "convert/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bte::fuzz::InputFile file(data, size);

@@ -20,7 +20,7 @@
 #include "weights/bte_file.h"
 #include "weights/checksum.h"
 #include "base/dtype.h"
-#include "weights/hf_convert.h"
+#include "convert/hf_convert.h"
 #include "weights/model_config.h"
 
 using namespace bte;

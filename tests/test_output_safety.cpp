@@ -17,7 +17,7 @@
 #include "base/atomic_file.h"
 #include "tests/golden.h"
 #include "tests/test_util.h"
-#include "weights/hf_convert.h"
+#include "convert/hf_convert.h"
 
 using namespace bte::test;
 using Catch::Contains;

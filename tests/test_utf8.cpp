@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 using bte::find_invalid_utf8;
 constexpr auto npos = std::string_view::npos;

@@ -7,7 +7,7 @@
 #include "base/check.h"
 #include "tests/test_util.h"
 #include "tests/test_weights_util.h"
-#include "weights/safetensors.h"
+#include "convert/safetensors.h"
 
 using namespace bte;
 using Catch::Contains;

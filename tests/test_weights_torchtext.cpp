@@ -11,7 +11,7 @@
 #include "tests/test_util.h"
 #include "tests/test_weights_util.h"
 #include "weights/bte_file.h"
-#include "weights/hf_convert.h"
+#include "convert/hf_convert.h"
 
 using namespace bte;
 

@@ -11,7 +11,7 @@
 #include "base/check.h"
 #include "tools/bte/args.h"
 #include "tools/bte/commands.h"
-#include "weights/hf_convert.h"
+#include "convert/hf_convert.h"
 
 namespace bte::cli {
 

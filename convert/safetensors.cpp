@@ -1,4 +1,4 @@
-#include "weights/safetensors.h"
+#include "convert/safetensors.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "weights/hf_convert.h"
+#include "convert/hf_convert.h"
 
 #include <sys/stat.h>
 
@@ -13,7 +13,7 @@
 #include "tokenizer/tokenizer.h"
 #include "weights/bte_writer.h"
 #include "weights/json_fields.h"
-#include "weights/safetensors.h"
+#include "convert/safetensors.h"
 #include "weights/tensor_layout.h"
 
 namespace bte {
