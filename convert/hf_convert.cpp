@@ -10,11 +10,12 @@
 
 #include "base/atomic_file.h"
 #include "base/check.h"
-#include "tokenizer/tokenizer.h"
+#include "models/family.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
 #include "weights/bte_writer.h"
 #include "weights/json_fields.h"
 #include "convert/safetensors.h"
-#include "weights/tensor_layout.h"
+#include "models/tensor_layout.h"
 
 namespace bte {
 
@@ -38,6 +39,7 @@ std::string base_name(std::string dir) {
 // ---- config.json ------------------------------------------------------------
 
 struct HfConfig {
+  const ModelFamily* family = nullptr;
   ModelConfig config;  // labels empty: id2label is read only for a kept head
   std::string architecture;
   bool classifier = false;  // *ForSequenceClassification
@@ -75,27 +77,38 @@ HfConfig read_config(const std::string& dir) {
   const char* F = "config.json field";
   HfConfig h;
   const std::string model_type = jf::get_string(j, "model_type", path, "", F);
-  BTE_REQUIRE(model_type == "xlm-roberta" || model_type == "roberta", kBad, path,
-              ": unsupported model_type \"", model_type,
-              "\" (bte converts XLM-R and RoBERTa-layout encoders: \"xlm-roberta\", \"roberta\")");
+  h.family = family_for_hf_model_type(model_type);
+  if (!h.family) {
+    std::string known;
+    for (const ModelFamily* f : model_families())
+      for (const std::string& t : f->hf_model_types) known += (known.empty() ? "\"" : ", \"") + t + "\"";
+    BTE_FAIL(kBad, path, ": unsupported model_type \"", model_type,
+             "\" (bte converts these model types: ", known, ")");
+  }
+  const ModelFamily& fam = *h.family;
   if (const json* a = jf::find(j, "architectures"); a && !a->is_null()) {
     BTE_REQUIRE(a->is_array() && a->size() == 1 && (*a)[0].is_string(), kBad, path,
                 ": config.json field 'architectures' must list one name, got ", jf::brief(*a));
     h.architecture = (*a)[0].get<std::string>();
   } else {
-    h.architecture = model_type == "roberta" ? "RobertaModel" : "XLMRobertaModel";
+    h.architecture = fam.hf_encoder_architectures.front();
   }
-  static const std::set<std::string> encoders = {"XLMRobertaModel", "RobertaModel",
-                                                 "XLMRobertaForMaskedLM", "RobertaForMaskedLM"};
-  static const std::set<std::string> classifiers = {"XLMRobertaForSequenceClassification",
-                                                    "RobertaForSequenceClassification"};
-  h.classifier = classifiers.count(h.architecture) > 0;
-  BTE_REQUIRE(h.classifier || encoders.count(h.architecture), kBad, path,
-              ": unsupported architecture \"", h.architecture,
-              "\" (supported: XLMRobertaModel, XLMRobertaForSequenceClassification, "
-              "XLMRobertaForMaskedLM and their Roberta* twins)");
+  auto listed = [&](const std::vector<std::string>& names) {
+    for (const std::string& n : names)
+      if (n == h.architecture) return true;
+    return false;
+  };
+  h.classifier = listed(fam.hf_classifier_architectures);
+  if (!h.classifier && !listed(fam.hf_encoder_architectures)) {
+    std::string known;
+    for (const auto* names : {&fam.hf_encoder_architectures, &fam.hf_classifier_architectures})
+      for (const std::string& n : *names) known += (known.empty() ? "" : ", ") + n;
+    BTE_FAIL(kBad, path, ": unsupported architecture \"", h.architecture, "\" (supported for ",
+             fam.name, ": ", known, ")");
+  }
 
   ModelConfig& c = h.config;
+  c.family = fam.name;
   c.layers = int(jf::get_int(j, "num_hidden_layers", path, "", 1, ConfigLimits::kMaxLayers, F));
   c.hidden = int(jf::get_int(j, "hidden_size", path, "", 1, ConfigLimits::kMaxHidden, F));
   c.heads = int(jf::get_int(j, "num_attention_heads", path, "", 1, ConfigLimits::kMaxHidden, F));
@@ -111,8 +124,8 @@ HfConfig read_config(const std::string& dir) {
                          ? float(jf::get_number(j, "layer_norm_eps", path, "", F))
                          : 1e-12f;
   c.activation = jf::find(j, "hidden_act") ? jf::get_string(j, "hidden_act", path, "", F) : "gelu";
-  BTE_REQUIRE(c.activation == "gelu", kBad, path, ": hidden_act \"", c.activation,
-              "\" is not supported (bte implements exact erf \"gelu\" only)");
+  BTE_REQUIRE(c.activation == fam.activation, kBad, path, ": hidden_act \"", c.activation,
+              "\" is not supported (bte implements exact erf \"", fam.activation, "\" only)");
   if (jf::find(j, "position_embedding_type")) {
     const std::string pe = jf::get_string(j, "position_embedding_type", path, "", F);
     BTE_REQUIRE(pe == "absolute", kBad, path, ": position_embedding_type \"", pe,
@@ -123,15 +136,12 @@ HfConfig read_config(const std::string& dir) {
     BTE_REQUIRE(!v || !v->is_boolean() || !v->get<bool>(), kBad, path, ": ", flag,
                 " is true: bte runs encoders only");
   }
-  auto special = [&](const char* key, int want) {
-    if (!jf::find(j, key) || j[key].is_null()) return;
+  for (const auto& [key, want] : fam.hf_fixed_ids) {
+    if (!jf::find(j, key) || j[key].is_null()) continue;
     const int64_t v = jf::get_int(j, key, path, "", INT32_MIN, INT32_MAX, F);
-    BTE_REQUIRE(v == want, kBad, path, ": ", key, " is ", v,
-                "; bte's tokenizer uses XLM-R's fairseq ids, where it is ", want);
-  };
-  special("bos_token_id", 0);
-  special("pad_token_id", 1);
-  special("eos_token_id", 2);
+    BTE_REQUIRE(v == want, kBad, path, ": ", key, " is ", v, "; bte's ", fam.tokenizer_kind,
+                " tokenizer for ", fam.name, " fixes it at ", want);
+  }
   if (const json* m = jf::find(j, "id2label")) h.id2label = *m;
   return h;
 }
@@ -221,25 +231,31 @@ struct Planned {
 
 class Planner {
  public:
-  Planner(const Checkpoint& ck, const ModelConfig& c, DType dt) : ck_(ck), c_(c), dt_(dt) {
+  Planner(const Checkpoint& ck, const ModelFamily& fam, const ModelConfig& c, DType dt)
+      : ck_(ck), fam_(fam), c_(c), dt_(dt) {
+    const std::string& pre = fam.hf_prefix;
     for (const auto& [name, t] : ck.tensors) {
       std::string key = name;
-      if (key.rfind("roberta.", 0) == 0) key = key.substr(8);
+      if (!pre.empty() && key.rfind(pre, 0) == 0) key = key.substr(pre.size());
       BTE_REQUIRE(by_key_.emplace(key, name).second, kBad, ck.where, ": tensors '", name,
-                  "' and '", by_key_[key], "' differ only by the 'roberta.' prefix");
+                  "' and '", by_key_[key], "' differ only by the '", pre, "' prefix");
     }
   }
 
-  // Source tensor `key` (without "roberta."), checked against `shape`.
+  // Source tensor `key` (without the family's prefix), checked against
+  // `shape` (a -1 there takes any size >= 1).
   const SafetensorsFile::Tensor* take(const std::string& key, const std::vector<int64_t>& shape) {
     auto it = by_key_.find(key);
-    BTE_REQUIRE(it != by_key_.end(), kBad, ck_.where, ": tensor '", key,
-                "' (with or without the 'roberta.' prefix) is missing; config.json implies it (",
-                c_.layers, " layers, hidden ", c_.hidden, ")");
+    BTE_REQUIRE(it != by_key_.end(), kBad, ck_.where, ": tensor '", key, "' (with or without the '",
+                fam_.hf_prefix, "' prefix) is missing; config.json implies it (", c_.layers,
+                " layers, hidden ", c_.hidden, ")");
     const SafetensorsFile::Tensor* t = ck_.tensors.find(it->second)->second;
     const std::string file = ck_.file_of.find(it->second)->second;
-    BTE_REQUIRE(t->shape == shape, kBad, file, ": tensor '", it->second, "' has shape ",
-                shape_str(t->shape), " but config.json implies ", shape_str(shape));
+    bool fits = t->shape.size() == shape.size();
+    for (size_t k = 0; fits && k < shape.size(); ++k)
+      fits = shape[k] < 0 ? t->shape[k] >= 1 : t->shape[k] == shape[k];
+    BTE_REQUIRE(fits, kBad, file, ": tensor '", it->second, "' has shape ", shape_str(t->shape),
+                " but config.json implies ", shape_str(shape));
     BTE_REQUIRE(t->dtype == "F32" || t->dtype == "F16" || t->dtype == "BF16", kBad, file,
                 ": tensor '", it->second, "' has dtype ", t->dtype,
                 "; bte converts F32, F16 and BF16 weights");
@@ -247,14 +263,18 @@ class Planner {
     return t;
   }
 
-  void add(const std::string& name, const std::vector<int64_t>& shape, bool matrix,
-           std::vector<Piece> pieces) {
-    plan.push_back({{name, matrix ? dt_ : DType::F32, shape}, std::move(pieces), 0});
-  }
-  // One HF tensor copied whole.
-  void copy(const std::string& name, const std::string& key, std::vector<int64_t> shape) {
-    const auto* t = take(key, shape);
-    add(name, shape, shape.size() == 2, {{t, 0, size_t(t->elements())}});
+  // The canonical tensor `spec` made as `r` says: its sources whole and
+  // concatenated, or the first row of its one source.
+  void follow(const TensorRecipe& r, const TensorSpec& spec) {
+    BTE_CHECK(r.canonical == spec.name, "recipe for '", r.canonical, "' met tensor '", spec.name,
+              "'");
+    std::vector<Piece> pieces;
+    for (const HfSource& part : r.parts) {
+      const auto* t = take(part.name, part.shape);
+      const size_t n = size_t(t->elements());
+      pieces.push_back({t, 0, r.first_row ? n / size_t(t->shape[0]) : n});
+    }
+    plan.push_back({spec, std::move(pieces), 0});
   }
 
   // Names left over, minus the ones we ignore by design.
@@ -262,56 +282,54 @@ class Planner {
     std::vector<std::string> out;
     for (const auto& [key, name] : by_key_) {
       if (used_.count(name)) continue;
-      if (key.rfind("pooler.", 0) == 0 || key.rfind("lm_head.", 0) == 0 ||
-          key == "embeddings.position_ids")
-        ignored->push_back(name);
-      else
-        out.push_back(name);
+      bool by_design = false;
+      for (const std::string& prefix : fam_.hf_ignored) by_design |= key.rfind(prefix, 0) == 0;
+      (by_design ? *ignored : out).push_back(name);
     }
     return out;
   }
   bool has(const std::string& key) const { return by_key_.count(key) > 0; }
+  // Source tensor `key` (without the prefix) or null; not marked as used.
+  const SafetensorsFile::Tensor* find(const std::string& key) const {
+    auto it = by_key_.find(key);
+    return it == by_key_.end() ? nullptr : ck_.tensors.find(it->second)->second;
+  }
 
   std::vector<Planned> plan;
 
  private:
   const Checkpoint& ck_;
+  const ModelFamily& fam_;
   const ModelConfig& c_;
   DType dt_;
   std::map<std::string, std::string, std::less<>> by_key_;  // key -> HF name
   std::set<std::string> used_;
 };
 
-void plan_encoder(Planner& p, const ModelConfig& c, int64_t type_vocab) {
-  const int64_t d = c.hidden, f = c.ffn;
-  p.copy("embeddings.word", "embeddings.word_embeddings.weight", {c.vocab, d});
-  p.copy("embeddings.position", "embeddings.position_embeddings.weight", {c.max_positions, d});
-  const auto* tt = p.take("embeddings.token_type_embeddings.weight", {type_vocab, d});
-  p.add("embeddings.token_type", {d}, false, {{tt, 0, size_t(d)}});  // row 0
-  p.copy("embeddings.ln.gamma", "embeddings.LayerNorm.weight", {d});
-  p.copy("embeddings.ln.beta", "embeddings.LayerNorm.bias", {d});
-  for (int i = 0; i < c.layers; ++i) {
-    const std::string h = "encoder.layer." + std::to_string(i) + ".";
-    std::vector<Piece> w, b;
-    for (const char* part : {"query", "key", "value"}) {
-      const auto* tw = p.take(h + "attention.self." + part + ".weight", {d, d});
-      const auto* tb = p.take(h + "attention.self." + part + ".bias", {d});
-      w.push_back({tw, 0, size_t(d * d)});
-      b.push_back({tb, 0, size_t(d)});
-    }
-    p.add(layer_tensor(i, "attn.qkv.weight"), {3 * d, d}, true, std::move(w));
-    p.add(layer_tensor(i, "attn.qkv.bias"), {3 * d}, false, std::move(b));
-    p.copy(layer_tensor(i, "attn.out.weight"), h + "attention.output.dense.weight", {d, d});
-    p.copy(layer_tensor(i, "attn.out.bias"), h + "attention.output.dense.bias", {d});
-    p.copy(layer_tensor(i, "attn.ln.gamma"), h + "attention.output.LayerNorm.weight", {d});
-    p.copy(layer_tensor(i, "attn.ln.beta"), h + "attention.output.LayerNorm.bias", {d});
-    p.copy(layer_tensor(i, "ffn.up.weight"), h + "intermediate.dense.weight", {f, d});
-    p.copy(layer_tensor(i, "ffn.up.bias"), h + "intermediate.dense.bias", {f});
-    p.copy(layer_tensor(i, "ffn.down.weight"), h + "output.dense.weight", {d, f});
-    p.copy(layer_tensor(i, "ffn.down.bias"), h + "output.dense.bias", {d});
-    p.copy(layer_tensor(i, "ffn.ln.gamma"), h + "output.LayerNorm.weight", {d});
-    p.copy(layer_tensor(i, "ffn.ln.beta"), h + "output.LayerNorm.bias", {d});
+// ---- the tokenizer ---------------------------------------------------------------
+
+// The family's tokenizer as the checkpoint holds it: the bytes a .bte embeds
+// and the tokenizer they make.
+struct CheckpointTokenizer {
+  std::string path, bytes;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string vocab_note;  // how its ids are counted, for a mismatch message
+};
+
+CheckpointTokenizer read_tokenizer(const std::string& dir, const ModelFamily& fam) {
+  CheckpointTokenizer t;
+  t.path = dir + "/" + fam.hf_tokenizer_file;
+  if (fam.tokenizer_kind == SentencePieceTokenizer::kKind) {
+    BTE_REQUIRE(exists(t.path), kBad, dir, ": no ", fam.hf_tokenizer_file, " (bte needs the ",
+                fam.name, " sentencepiece model; a tokenizer.json alone is not enough)");
+    t.bytes = read_regular_file(t.path, "sentencepiece model", kBad, 256 << 20);
+    t.tokenizer = std::make_unique<SentencePieceTokenizer>(
+        SentencePieceTokenizer::from_bytes(t.bytes, t.path));
+    t.vocab_note = " (pieces + <mask>, fairseq offset 1)";
+    return t;
   }
+  BTE_FAIL(ErrorKind::Internal, "family ", fam.name, " names tokenizer kind \"",
+           fam.tokenizer_kind, "\", which the converter cannot read");
 }
 
 // ---- writing ---------------------------------------------------------------------
@@ -425,9 +443,9 @@ std::vector<float> random_head_values(uint64_t seed, uint64_t stream, size_t n) 
 
 std::vector<std::string> checkpoint_input_files(const std::string& dir) {
   std::vector<std::string> files;
-  for (const char* f : {"config.json", "model.safetensors", "model.safetensors.index.json",
-                        "sentencepiece.bpe.model"})
+  for (const char* f : {"config.json", "model.safetensors", "model.safetensors.index.json"})
     files.push_back(dir + "/" + f);
+  for (const ModelFamily* fam : model_families()) files.push_back(dir + "/" + fam->hf_tokenizer_file);
   try {  // the shards; a bad index is reported by the conversion itself
     const std::string index = files[2];
     if (!exists(index)) return files;
@@ -454,26 +472,34 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
   const std::string cfg_path = o.hf_dir + "/config.json";
   Checkpoint ck = open_checkpoint(o.hf_dir);
 
-  // The head: trained (classifier.*), random (--num-labels), or none.
-  Planner p(ck, c, o.dtype);
-  const bool trained = p.has("classifier.out_proj.weight") || p.has("classifier.dense.weight");
+  // The head: trained (the family's head tensors), random (--num-labels), or none.
+  const ModelFamily& fam = *hc.family;
+  Planner p(ck, fam, c, o.dtype);
+  bool trained = false;
+  {
+    ModelConfig one = c;
+    one.num_labels = 1;
+    for (const TensorRecipe& r : fam.hf_head(one))
+      for (const HfSource& part : r.parts) trained |= p.has(part.name);
+  }
   BTE_REQUIRE(!hc.classifier || trained, kBad, ck.where, ": config.json says ", hc.architecture,
-              " but the checkpoint has no classifier.* tensors");
+              " but the checkpoint has no classifier head tensors (", fam.hf_head_probe,
+              " ...)");
   if (trained) {
     BTE_REQUIRE(o.num_labels == 0, ErrorKind::BadInput, o.hf_dir,
                 ": the checkpoint has a trained classifier head; --num-labels is for bare encoders");
-    auto it = ck.tensors.find("classifier.out_proj.weight");
-    BTE_REQUIRE(it != ck.tensors.end() && it->second->shape.size() == 2, kBad, ck.where,
-                ": tensor 'classifier.out_proj.weight' is missing or not 2-D");
-    c.num_labels = int(it->second->shape[0]);
+    const SafetensorsFile::Tensor* probe = p.find(fam.hf_head_probe);
+    BTE_REQUIRE(probe && probe->shape.size() == 2, kBad, ck.where, ": tensor '",
+                fam.hf_head_probe, "' is missing or not 2-D");
+    c.num_labels = int(probe->shape[0]);
     BTE_REQUIRE(c.num_labels >= 1 && c.num_labels <= ConfigLimits::kMaxLabels, kBad, ck.where,
-                ": classifier.out_proj.weight has ", c.num_labels, " rows (labels)");
+                ": ", fam.hf_head_probe, " has ", c.num_labels, " rows (labels)");
     // The head is kept, so its labels are config.json's, whatever its
     // architecture says (--labels, checked below, replaces them).
     if (o.labels.empty() && !hc.id2label.is_null()) {
       c.labels = labels_of(hc.id2label, cfg_path);
       BTE_REQUIRE(int(c.labels.size()) == c.num_labels, kBad, cfg_path, ": id2label has ",
-                  c.labels.size(), " entries but classifier.out_proj.weight has ", c.num_labels,
+                  c.labels.size(), " entries but ", fam.hf_head_probe, " has ", c.num_labels,
                   " rows (name the labels with --labels to replace id2label)");
     }
     if (c.labels.empty())
@@ -495,50 +521,42 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     validate_labels(o.labels, ErrorKind::BadInput, "--labels");
     c.labels = o.labels;
   }
-  c.architecture = c.num_labels > 0 ? kArchClassifier : kArchEncoder;
+  c.architecture = fam.architecture_for(c.num_labels > 0);
   validate_config(c, cfg_path);
 
-  // Plan every output tensor (all shapes checked before anything is written).
-  auto tt = ck.tensors.end();
-  for (const char* k : {"roberta.embeddings.token_type_embeddings.weight",
-                        "embeddings.token_type_embeddings.weight"})
-    if (auto it = ck.tensors.find(k); it != ck.tensors.end()) tt = it;
-  const int64_t type_vocab = tt != ck.tensors.end() && tt->second->shape.size() == 2 &&
-                                     tt->second->shape[0] >= 1
-                                 ? tt->second->shape[0]
-                                 : 1;
-  plan_encoder(p, c, type_vocab);
-  const int64_t d = c.hidden, C = c.num_labels;
-  if (trained) {
-    p.copy("head.dense.weight", "classifier.dense.weight", {d, d});
-    p.copy("head.dense.bias", "classifier.dense.bias", {d});
-    p.copy("head.out.weight", "classifier.out_proj.weight", {C, d});
-    p.copy("head.out.bias", "classifier.out_proj.bias", {C});
-  } else if (C > 0) {  // seeded random: N(0, 0.02²) weights (HF's init), zero biases
-    p.plan.push_back({{"head.dense.weight", o.dtype, {d, d}}, {{nullptr, 0, size_t(d * d)}}, 1});
-    p.plan.push_back({{"head.dense.bias", DType::F32, {d}}, {{nullptr, 0, size_t(d)}}, 0});
-    p.plan.push_back({{"head.out.weight", o.dtype, {C, d}}, {{nullptr, 0, size_t(C * d)}}, 2});
-    p.plan.push_back({{"head.out.bias", DType::F32, {C}}, {{nullptr, 0, size_t(C)}}, 0});
+  // Plan every output tensor (all shapes checked before anything is written):
+  // the family's canonical table, each tensor made by its recipe.
+  const std::vector<TensorSpec> specs = fam.tensors(c, o.dtype);
+  std::vector<TensorRecipe> recipes = fam.hf_body(c);
+  if (trained)
+    for (TensorRecipe& r : fam.hf_head(c)) recipes.push_back(std::move(r));
+  BTE_CHECK(specs.size() == recipes.size() || (!trained && c.num_labels > 0),
+            "family ", fam.name, ": ", specs.size(), " tensors but ", recipes.size(), " recipes");
+  for (size_t i = 0; i < recipes.size(); ++i) p.follow(recipes[i], specs[i]);
+  // A random head (--num-labels): N(0, 0.02²) matrices (HF's init), each its
+  // own stream (1, 2, ...), zero vectors.
+  uint64_t stream = 0;
+  for (size_t i = recipes.size(); i < specs.size(); ++i) {
+    const TensorSpec& sp = specs[i];
+    const size_t n = size_t(checked_bytes(sp.shape, 1));
+    p.plan.push_back({sp, {{nullptr, 0, n}}, sp.shape.size() == 2 ? ++stream : 0});
   }
+  const int C = c.num_labels;
   ConvertReport r;
   const std::vector<std::string> unknown = p.leftovers(&r.ignored);
   if (!unknown.empty()) {
     std::string list;
     for (size_t i = 0; i < unknown.size() && i < 5; ++i) list += (i ? "', '" : "") + unknown[i];
     BTE_FAIL(kBad, ck.where, ": unknown tensor", unknown.size() > 1 ? "s '" : " '", list, "'",
-             unknown.size() > 5 ? " and more" : "", " (not part of an XLM-R encoder with ",
+             unknown.size() > 5 ? " and more" : "", " (not part of a ", fam.name, " encoder with ",
              c.layers, " layers and ", C > 0 ? "a classifier head" : "no head", ")");
   }
 
   // The tokenizer must be the one the embedding table was made for.
-  const std::string spm_path = o.hf_dir + "/sentencepiece.bpe.model";
-  BTE_REQUIRE(exists(spm_path), kBad, o.hf_dir,
-              ": no sentencepiece.bpe.model (bte needs XLM-R's sentencepiece model; a "
-              "tokenizer.json alone is not enough)");
-  const std::string spm = read_regular_file(spm_path, "sentencepiece model", kBad, 256 << 20);
-  const Tokenizer tok = Tokenizer::from_bytes(spm, spm_path);
-  BTE_REQUIRE(tok.vocab_size() == c.vocab, kBad, spm_path, ": the sentencepiece model implies a ",
-              "vocabulary of ", tok.vocab_size(), " ids (pieces + <mask>, fairseq offset 1) but ",
+  const CheckpointTokenizer tok = read_tokenizer(o.hf_dir, fam);
+  BTE_REQUIRE(tok.tokenizer->vocab_size() == c.vocab, kBad, tok.path, ": the ",
+              tok.tokenizer->kind(), " model implies a ",
+              "vocabulary of ", tok.tokenizer->vocab_size(), " ids", tok.vocab_note, " but ",
               cfg_path, " says vocab_size ", c.vocab);
 
   BteHeader h;
@@ -554,7 +572,9 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     e.shape = pl.spec.shape;
     h.tensors.push_back(std::move(e));
   }
-  h.tokenizer_blob.bytes = spm.size();
+  h.tokenizer.kind = tok.tokenizer->kind();
+  h.tokenizer.settings = tok.tokenizer->settings();
+  h.tokenizer_blob.bytes = tok.bytes.size();
 
   for (const auto& f : ck.files) r.weight_files.push_back(base_name(f->path()));
   say("reading " + std::to_string(ck.tensors.size()) + " tensors from " + base_name(ck.where) +
@@ -579,7 +599,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
                   piece.src ? o.hf_dir + "/" + ck.file_of.find(piece.src->name)->second : "", buf);
     w.end_tensor();
   }
-  w.write_tokenizer(spm);
+  w.write_tokenizer(tok.bytes);
   w.finish();
   r.config = c;
   r.source_architecture = hc.architecture;

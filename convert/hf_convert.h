@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "base/dtype.h"
-#include "weights/model_config.h"
+#include "models/model_config.h"
 
 namespace bte {
 

@@ -5,7 +5,7 @@
 
 #include "base/check.h"
 #include "weights/json_fields.h"
-#include "weights/tensor_layout.h"
+#include "models/tensor_layout.h"
 
 namespace bte {
 

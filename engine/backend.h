@@ -15,10 +15,10 @@
 
 #include "engine/model_weights.h"
 #include "kernels/varlen.h"
+#include "models/family.h"  // Pooling
 
 namespace bte {
 
-enum class Pooling { Cls, Mean };
 
 class Backend {
  public:

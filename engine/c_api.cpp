@@ -117,7 +117,7 @@ void run_texts(bte_model* m, const bte::PackedBatch& packed, const bte::RunReque
     for (int i : batch)
       seqs.emplace_back(packed.ids.begin() + packed.cu_seqlens[i],
                         packed.ids.begin() + packed.cu_seqlens[i + 1]);
-    const bte::PackedBatch b = bte::PackedBatch::from_ids(seqs, m->engine->config().pad_id);
+    const bte::PackedBatch b = bte::PackedBatch::from_ids(seqs, m->engine->config().first_position());
     const bte::RunOutputs out = m->engine->run(b, m->mode, req);
     for (size_t r = 0; r < batch.size(); ++r) emit(batch[r], out, int(r), b);
   }

@@ -8,6 +8,7 @@
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cuda/cuda_runtime_info.h"
+#include "models/family.h"
 #include "weights/bte_file.h"
 
 namespace bte {
@@ -106,10 +107,15 @@ Engine::~Engine() = default;
 std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOptions& options) {
   check_device(options);
   auto file = std::make_shared<const BteFile>(BteFile::open(path));
-  auto tok = std::make_unique<Tokenizer>(Tokenizer::from_bytes(file->tokenizer_model(), path));
-  BTE_REQUIRE(tok->vocab_size() <= file->config().vocab, ErrorKind::BadModel, path,
-              ": the embedded tokenizer has ", tok->vocab_size(),
-              " ids but the model's vocabulary is ", file->config().vocab);
+  const TokenizerRecord& t = file->header().tokenizer;
+  const ModelConfig& c = file->config();
+  BTE_REQUIRE(t.kind == model_family(c.family).tokenizer_kind, ErrorKind::BadModel, path,
+              ": a ", c.family, " model with a \"", t.kind, "\" tokenizer; its family's is \"",
+              model_family(c.family).tokenizer_kind, "\"");
+  std::unique_ptr<Tokenizer> tok =
+      load_tokenizer(t.kind, t.settings, file->tokenizer_model(), c.vocab, path);
+  BTE_REQUIRE(tok->pad_id() == c.pad_id, ErrorKind::BadModel, path, ": config.pad_id ", c.pad_id,
+              " differs from the tokenizer's padding id ", tok->pad_id());
   std::unique_ptr<Engine> e(new Engine(ModelWeights::from_file(file), std::move(tok), options));
   e->file_ = std::move(file);
   return e;
@@ -146,7 +152,7 @@ PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation tru
     }
     seqs.push_back(std::move(e.ids));
   }
-  return PackedBatch::from_ids(seqs, config().pad_id, max_tokens);
+  return PackedBatch::from_ids(seqs, config().first_position(), max_tokens);
 }
 
 Backend& Engine::backend(Mode mode) {

@@ -1,6 +1,7 @@
 #include "engine/graph.h"
 
 #include "base/check.h"
+#include "models/family.h"
 
 namespace bte {
 
@@ -32,6 +33,12 @@ std::vector<Op> build_graph(const ModelConfig& c, const GraphOutputs& out) {
     g.push_back({OpKind::OutProjectionResidualLN, i});
     g.push_back({OpKind::FfnUpGelu, i});
     g.push_back({OpKind::FfnDownResidualLN, i});
+  }
+  if (out.logits) {
+    // The family's head (the only kind so far reads the first token's row).
+    switch (model_family(c.family).head) {
+      case HeadKind::DenseTanhOnFirstToken: break;
+    }
   }
   if (out.cls || out.logits) g.push_back({OpKind::PoolCls});
   if (out.mean) g.push_back({OpKind::PoolMean});

@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "weights/model_config.h"
+#include "models/model_config.h"
 
 namespace bte {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "weights/model_config.h"
+#include "models/model_config.h"
 
 namespace bte {
 

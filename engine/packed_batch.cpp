@@ -7,8 +7,8 @@
 
 namespace bte {
 
-PackedBatch PackedBatch::from_ids(const std::vector<std::vector<int32_t>>& seqs, int32_t pad_id,
-                                  int max_tokens) {
+PackedBatch PackedBatch::from_ids(const std::vector<std::vector<int32_t>>& seqs,
+                                  int32_t first_position, int max_tokens) {
   PackedBatch b;
   b.cu_seqlens.reserve(seqs.size() + 1);
   b.cu_seqlens.push_back(0);
@@ -28,7 +28,7 @@ PackedBatch PackedBatch::from_ids(const std::vector<std::vector<int32_t>>& seqs,
   b.positions.reserve(total);
   for (const auto& s : seqs) {
     b.ids.insert(b.ids.end(), s.begin(), s.end());
-    for (size_t j = 0; j < s.size(); ++j) b.positions.push_back(pad_id + 1 + int32_t(j));
+    for (size_t j = 0; j < s.size(); ++j) b.positions.push_back(first_position + int32_t(j));
   }
   return b;
 }

@@ -1,9 +1,10 @@
 // A batch of token id lists in the packed variable-length layout, and its
 // padded view for the reference and fused modes.
 //
-//   PackedBatch b = PackedBatch::from_ids({{0, 35, 2}, {0, 2}}, /*pad_id=*/1);
+//   PackedBatch b = PackedBatch::from_ids({{0, 35, 2}, {0, 2}}, /*first_position=*/2);
 //   // b.ids = {0,35,2, 0,2}; b.cu_seqlens = {0,3,5}; b.max_len = 3
-//   // b.positions = {2,3,4, 2,3}   (RoBERTa: first real token at pad_id + 1)
+//   // b.positions = {2,3,4, 2,3}   (XLM-R: first token at pad_id + 1; the
+//   //                              family's rule, ModelConfig::first_position)
 #pragma once
 
 #include <cstdint>
@@ -28,8 +29,8 @@ struct PackedBatch {
 
   // Every sequence must hold at least one token; a sequence's length must fit
   // max_tokens when given (> 0). Violations throw bte::Error(BadInput).
-  static PackedBatch from_ids(const std::vector<std::vector<int32_t>>& seqs, int32_t pad_id,
-                              int max_tokens = 0);
+  static PackedBatch from_ids(const std::vector<std::vector<int32_t>>& seqs,
+                              int32_t first_position, int max_tokens = 0);
 
   int n_seqs() const { return int(cu_seqlens.size()) - 1; }
   int64_t total_tokens() const { return cu_seqlens.back(); }

@@ -37,7 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& t : f.tensors())
       if (t.bytes) sink = sink ^ static_cast<const unsigned char*>(t.data)[t.bytes - 1];
     (void)sink;
-    bte::Tokenizer::from_bytes(f.tokenizer_model(), file.path()).encode("fuzz", 16);
+    const bte::TokenizerRecord& t = f.header().tokenizer;
+    bte::load_tokenizer(t.kind, t.settings, f.tokenizer_model(), f.config().vocab, file.path())
+        ->encode("fuzz", 16);
   } catch (const bte::Error&) {
   }
   return 0;

@@ -6,12 +6,12 @@
 #include <string_view>
 
 #include "base/check.h"
-#include "tokenizer/tokenizer.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
 
 namespace {
 const bte::Tokenizer& model(int which) {
-  static const bte::Tokenizer unigram = bte::Tokenizer::from_file(BTE_FUZZ_DATA "/spm/unigram.model");
-  static const bte::Tokenizer bpe = bte::Tokenizer::from_file(BTE_FUZZ_DATA "/spm/bpe.model");
+  static const bte::SentencePieceTokenizer unigram = bte::SentencePieceTokenizer::from_file(BTE_FUZZ_DATA "/spm/unigram.model");
+  static const bte::SentencePieceTokenizer bpe = bte::SentencePieceTokenizer::from_file(BTE_FUZZ_DATA "/spm/bpe.model");
   return which ? bpe : unigram;
 }
 }  // namespace
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bte::Encoding e = tok.encode(text, max_tokens);
     // The contract: <s> ... </s>, within max_tokens, ids inside the vocabulary.
     if (e.ids.size() < 2 || int(e.ids.size()) > max_tokens) std::abort();
-    if (e.ids.front() != bte::Tokenizer::kBos || e.ids.back() != bte::Tokenizer::kEos) std::abort();
+    if (e.ids.front() != bte::SentencePieceTokenizer::kBos || e.ids.back() != bte::SentencePieceTokenizer::kEos) std::abort();
     if (e.full_length < int64_t(e.ids.size())) std::abort();
     for (size_t i = 1; i + 1 < e.ids.size(); ++i)
       if (e.ids[i] < 3 || e.ids[i] >= tok.vocab_size() - 1) std::abort();

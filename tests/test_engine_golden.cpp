@@ -7,9 +7,12 @@
 // model to ~1.5e-6.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include "engine/engine.h"
 #include "tests/golden.h"
 #include "tests/test_util.h"
+#include "tests/test_weights_util.h"
 
 using namespace bte;
 using namespace bte::test;
@@ -144,4 +147,32 @@ TEST_CASE("engine: the three modes agree with each other on a bare encoder", "[e
   wants_logits.outputs.logits = true;
   CHECK_THROWS_WITH(engine->run(b, Mode::Packed, wants_logits),
                     Catch::Contains("no classification head"));
+}
+
+// A file of format version 1 (before families and tokenizer kinds: every
+// such file is XLM-R) still loads and gives the golden outputs.
+TEST_CASE("engine: a version-1 .bte file still loads and matches the golden outputs",
+          "[engine][golden][format]") {
+  const Golden g = load_golden(data_path("golden/tiny/expected.json"));
+  const std::string v2 = convert_checkpoint(data_path("golden/tiny"));
+  std::string img = edit_header(read_file(v2), [](nlohmann::json& j) {
+    j["format_version"] = 1;
+    j["config"].erase("family");
+    nlohmann::json& t = j["tokenizer"];
+    t["type"] = t["kind"];
+    for (auto it = t["settings"].begin(); it != t["settings"].end(); ++it) t[it.key()] = it.value();
+    t.erase("kind");
+    t.erase("settings");
+  });
+  const uint32_t one = 1;
+  std::memcpy(img.data() + 8, &one, 4);
+  TempDir dir;
+  const std::string v1 = dir / "v1.bte";
+  write_bytes(v1, img);
+  auto engine = Engine::load(v1, {});
+  CHECK(engine->config().family == "xlm-roberta");
+  const PackedBatch batch = engine->encode(texts_of(g));
+  std::vector<int> all(g.cases.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = int(i);
+  check_against_golden(g, batch, engine->run(batch, Mode::Packed, everything()), all, false);
 }

@@ -16,7 +16,7 @@ TEST_CASE("packed batch: layout, positions and the padded view agree", "[engine]
       const int len = 1 + int(rng() % 40);
       for (int j = 0; j < len; ++j) s.push_back(3 + int32_t(rng() % 500));
     }
-    const PackedBatch b = PackedBatch::from_ids(seqs, 1);
+    const PackedBatch b = PackedBatch::from_ids(seqs, /*first_position=*/2);
     REQUIRE(b.n_seqs() == n);
     size_t total = 0, max_len = 0;
     for (const auto& s : seqs) total += s.size(), max_len = std::max(max_len, s.size());
@@ -52,10 +52,10 @@ TEST_CASE("packed batch: layout, positions and the padded view agree", "[engine]
 }
 
 TEST_CASE("packed batch: refuses empty sequences and over-long ones", "[engine][packed]") {
-  CHECK_THROWS_WITH(PackedBatch::from_ids({{0, 2}, {}}, 1), Catch::Contains("sequence 1 is empty"));
-  CHECK_THROWS_WITH(PackedBatch::from_ids({{0, 5, 6, 2}}, 1, 3),
+  CHECK_THROWS_WITH(PackedBatch::from_ids({{0, 2}, {}}, 2), Catch::Contains("sequence 1 is empty"));
+  CHECK_THROWS_WITH(PackedBatch::from_ids({{0, 5, 6, 2}}, 2, 3),
                     Catch::Contains("at most 3"));
-  const auto b = PackedBatch::from_ids({}, 1);
+  const auto b = PackedBatch::from_ids({}, 2);
   CHECK(b.n_seqs() == 0);
   CHECK(b.total_tokens() == 0);
 }

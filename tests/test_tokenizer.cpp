@@ -7,9 +7,9 @@
 
 #include "base/check.h"
 #include "tests/test_util.h"
-#include "tokenizer/tokenizer.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
 
-using bte::Tokenizer;
+using bte::SentencePieceTokenizer;
 using nlohmann::json;
 
 TEST_CASE("tokenizer: ids equal the oracle's on the corpus and edge cases", "[tokenizer]") {
@@ -18,7 +18,7 @@ TEST_CASE("tokenizer: ids equal the oracle's on the corpus and edge cases", "[to
   REQUIRE(golden.at("version") == 1);
   REQUIRE(golden.at("max_tokens") == json::array({512, 16}));
   for (const auto& [name, model] : golden.at("models").items()) {
-    const Tokenizer tok = Tokenizer::from_file(std::string(BTE_SOURCE_DIR) + "/" +
+    const SentencePieceTokenizer tok = SentencePieceTokenizer::from_file(std::string(BTE_SOURCE_DIR) + "/" +
                                                model.at("spm").get<std::string>());
     CHECK(tok.vocab_size() == model.at("vocab_size").get<int>());
     int n = 0;
@@ -37,7 +37,7 @@ TEST_CASE("tokenizer: ids equal the oracle's on the corpus and edge cases", "[to
 }
 
 TEST_CASE("tokenizer: empty text, truncation bookkeeping, invalid UTF-8", "[tokenizer]") {
-  const Tokenizer tok = Tokenizer::from_file(bte::test::data_path("spm/unigram.model"));
+  const SentencePieceTokenizer tok = SentencePieceTokenizer::from_file(bte::test::data_path("spm/unigram.model"));
   CHECK(tok.encode("", 512).ids == std::vector<int32_t>{0, 2});
   CHECK(tok.encode("", 2).ids == std::vector<int32_t>{0, 2});
   const auto e = tok.encode(std::string(5000, 'a') + " b c d", 8);
@@ -59,9 +59,9 @@ TEST_CASE("tokenizer: empty text, truncation bookkeeping, invalid UTF-8", "[toke
 }
 
 TEST_CASE("tokenizer: a missing or corrupt model file is a clear error", "[tokenizer]") {
-  CHECK_THROWS_WITH(Tokenizer::from_file("/nonexistent/spm.model"),
+  CHECK_THROWS_WITH(SentencePieceTokenizer::from_file("/nonexistent/spm.model"),
                     Catch::Contains("cannot open sentencepiece model"));
-  CHECK_THROWS_WITH(Tokenizer::from_bytes("this is not a protobuf", "junk.model"),
+  CHECK_THROWS_WITH(SentencePieceTokenizer::from_bytes("this is not a protobuf", "junk.model"),
                     Catch::Contains("junk.model: not a valid sentencepiece model"));
-  CHECK_THROWS_WITH(Tokenizer::from_bytes("", "empty.model"), Catch::Contains("empty"));
+  CHECK_THROWS_WITH(SentencePieceTokenizer::from_bytes("", "empty.model"), Catch::Contains("empty"));
 }

@@ -11,6 +11,7 @@
 #include "base/check.h"
 #include "tests/test_util.h"
 #include "tests/test_weights_util.h"
+#include "tokenizer/tokenizer.h"
 #include "weights/bte_file.h"
 
 using namespace bte;
@@ -38,6 +39,12 @@ struct Fixture {
     return p;
   }
   void open(const std::string& bytes) const { (void)BteFile::open(put(bytes)); }
+  // Opens it and loads its tokenizer as the engine does.
+  void load_tokenizer(const std::string& bytes) const {
+    const BteFile f = BteFile::open(put(bytes));
+    const TokenizerRecord& t = f.header().tokenizer;
+    (void)bte::load_tokenizer(t.kind, t.settings, f.tokenizer_model(), f.config().vocab, f.path());
+  }
   std::string edited(const std::function<void(json&)>& f) const {
     return bte::test::edit_header(image, f);
   }
@@ -91,8 +98,8 @@ TEST_CASE("weights corrupt: preamble (magic, version, flags, header length)", "[
       bte::test::data_path("golden/tiny/model.safetensors"));
   CHECK_THROWS_WITH(fx.open(st), Contains("bad magic") && Contains("safetensors"));
 
-  CHECK_THROWS_WITH(fx.open(with_u32(fx.image, 8, 2)),
-                    Contains("format version 2 is newer than this bte reads (version 1)"));
+  CHECK_THROWS_WITH(fx.open(with_u32(fx.image, 8, 3)),
+                    Contains("format version 3 is newer than this bte reads (version 2)"));
   CHECK_THROWS_WITH(fx.open(with_u32(fx.image, 8, 0)), Contains("format version 0 is invalid"));
   CHECK_THROWS_WITH(fx.open(with_u32(fx.image, 12, 4)), Contains("unknown flags 0x4"));
   CHECK_THROWS_WITH(fx.open(with_u64(fx.image, 16, fx.image.size())),
@@ -163,7 +170,7 @@ TEST_CASE("weights corrupt: the JSON header", "[weights][corrupt]") {
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["format"] = "gguf"; })),
                     Contains("header field 'format' is \"gguf\""));
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["format_version"] = 3; })),
-                    Contains("'format_version' is 3 but the preamble says 1"));
+                    Contains("'format_version' is 3 but the preamble says 2"));
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["config"].erase("hidden"); })),
                     Contains("header field 'config.hidden' is missing"));
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["config"]["hidden"] = "8"; })),
@@ -198,10 +205,25 @@ TEST_CASE("weights corrupt: a config the engine cannot run", "[weights][corrupt]
                     Contains("'max_positions' (12) leaves room for 0 tokens"));
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["config"]["architecture"] = "BertModel"; })),
                     Contains("'architecture' is 'BertModel'"));
-  CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["tokenizer"]["mask_id"] = 5; })),
-                    Contains("'tokenizer.mask_id' is 5") && Contains("19"));
-  CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["tokenizer"]["type"] = "bpe"; })),
-                    Contains("'tokenizer.type' is \"bpe\""));
+  // The tokenizer record: its shape is the format's to check, its values the
+  // tokenizer's (what the engine's load runs).
+  CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["tokenizer"]["settings"]["pad_id"] = "1"; })),
+                    Contains("'tokenizer.settings.pad_id' must be an integer"));
+  CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["tokenizer"].erase("kind"); })),
+                    Contains("'tokenizer.kind'"));
+  CHECK_THROWS_WITH(
+      fx.load_tokenizer(fx.edited([](json& j) { j["tokenizer"]["settings"]["mask_id"] = 5; })),
+      Contains("bad.bte") && Contains("'tokenizer.mask_id' is 5") && Contains("19"));
+  CHECK_THROWS_WITH(
+      fx.load_tokenizer(fx.edited([](json& j) { j["tokenizer"]["settings"].erase("bos_id"); })),
+      Contains("needs the setting 'tokenizer.bos_id'"));
+  CHECK_THROWS_WITH(
+      fx.load_tokenizer(fx.edited([](json& j) { j["tokenizer"]["settings"]["lowercase"] = 1; })),
+      Contains("'tokenizer.lowercase' is not a setting of the sentencepiece tokenizer"));
+  CHECK_THROWS_WITH(fx.load_tokenizer(fx.edited([](json& j) { j["tokenizer"]["kind"] = "bpe"; })),
+                    Contains("tokenizer kind \"bpe\" is not one this bte implements"));
+  CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["config"]["family"] = "gpt2"; })),
+                    Contains("config field 'family' is \"gpt2\""));
 }
 
 TEST_CASE("weights corrupt: the tensor table", "[weights][corrupt]") {

@@ -11,7 +11,7 @@
 #include "weights/bte_file.h"
 #include "weights/bte_writer.h"
 #include "weights/checksum.h"
-#include "weights/tensor_layout.h"
+#include "models/tensor_layout.h"
 
 using namespace bte;
 using bte::test::TempDir;
@@ -84,7 +84,7 @@ TEST_CASE("weights: write -> read round trip, fp32/bf16/fp16", "[weights][format
         CHECK(f.tokenizer_model() == spm);
         CHECK(f.header().meta.writer == std::string("bte ") + bte_version());
         CHECK(f.header().meta.source == "synthetic");
-        CHECK(f.header().tokenizer.mask_id == c.vocab - 1);
+        CHECK(f.header().tokenizer.settings.at("mask_id") == c.vocab - 1);
         REQUIRE(f.tensors().size() == expected_tensors(c, dt).size());
         for (const auto& t : f.tensors()) {
           INFO(t.name);
@@ -134,7 +134,7 @@ TEST_CASE("weights: file layout is as documented", "[weights][format]") {
   std::memcpy(&version, img.data() + 8, 4);
   std::memcpy(&flags, img.data() + 12, 4);
   std::memcpy(&n, img.data() + 16, 8);
-  CHECK(version == 1);
+  CHECK(version == 2);
   CHECK(flags == 0);
   CHECK((32 + n) % 64 == 0);
   uint64_t hsum;
@@ -144,8 +144,10 @@ TEST_CASE("weights: file layout is as documented", "[weights][format]") {
   CHECK(j["format"] == "bte");
   CHECK(j["checksum"] == "bte-mix64");
   CHECK(j["config"]["hidden"] == 8);
-  CHECK(j["tokenizer"]["type"] == "sentencepiece");
-  CHECK(j["tokenizer"]["fairseq_offset"] == 1);
+  CHECK(j["format_version"] == 2);
+  CHECK(j["config"]["family"] == "xlm-roberta");
+  CHECK(j["tokenizer"]["kind"] == "sentencepiece");
+  CHECK(j["tokenizer"]["settings"]["fairseq_offset"] == 1);
   CHECK(j["tensors"][0]["offset"] == 32 + n);
   const auto& last = j["tokenizer"];
   CHECK(last["offset"].get<uint64_t>() + last["bytes"].get<uint64_t>() == img.size());
@@ -175,7 +177,7 @@ TEST_CASE("weights bench: open XLM-R large with checksums", "[.weights-bench]") 
   TempDir dir;
   ModelConfig c;  // XLM-R large
   c.layers = 24, c.hidden = 1024, c.heads = 16, c.ffn = 4096;
-  c.num_labels = 0, c.architecture = kArchEncoder;
+  c.num_labels = 0, c.architecture = "XLMRobertaModel";
   BteHeader h;
   h.config = c;
   fill_standard_meta(h);

@@ -13,7 +13,8 @@
 #include "weights/bte_format.h"
 #include "weights/bte_writer.h"
 #include "weights/checksum.h"
-#include "weights/tensor_layout.h"
+#include "models/tensor_layout.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
 
 namespace bte::test {
 
@@ -40,7 +41,7 @@ ModelConfig small_config(int labels) {
   c.layers = 2, c.hidden = 8, c.heads = 2, c.ffn = 16, c.vocab = 20, c.max_positions = 12;
   c.num_labels = labels;
   for (int i = 0; i < labels; ++i) c.labels.push_back("class" + std::to_string(i));
-  c.architecture = labels > 0 ? kArchClassifier : kArchEncoder;
+  c.architecture = labels > 0 ? "XLMRobertaForSequenceClassification" : "XLMRobertaModel";
   return c;
 }
 
@@ -52,6 +53,7 @@ std::map<std::string, std::vector<float>> write_synthetic(const std::string& pat
   h.config = c;
   h.dtype = dtype;
   fill_standard_meta(h);
+  h.tokenizer = {SentencePieceTokenizer::kKind, SentencePieceTokenizer::settings_for_vocab(c.vocab)};
   h.meta.source = "synthetic";
   h.meta.source_architecture = c.architecture;
   const auto specs = expected_tensors(c, dtype);

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/dtype.h"
-#include "weights/model_config.h"
+#include "models/model_config.h"
 
 namespace bte::test {
 

@@ -1,58 +1,62 @@
-// XLM-R tokenizer: sentencepiece + the fairseq id mapping.
+// The tokenizer seam: text -> model ids. One interface, one implementation
+// per kind; the kind and its integer settings travel in the .bte header (the
+// file format stores them without reading them), and load_tokenizer() turns
+// them back into a tokenizer. Knows nothing of the engine or the file format.
 //
-//   bte::Tokenizer tok = bte::Tokenizer::from_file("sentencepiece.bpe.model");
-//   bte::Encoding e = tok.encode("Hello world", /*max_tokens=*/512);
-//   // e.ids == {0, ..., 2}: <s> pieces </s>
+//   std::unique_ptr<bte::Tokenizer> tok = bte::load_tokenizer(kind, settings, blob, vocab, "m.bte");
+//   bte::Encoding e = tok->encode("Hello world", /*max_tokens=*/512);
 //
-// Ids: <s>=0, <pad>=1, </s>=2, <unk>=3, any other piece = its sentencepiece id
-// + 1, <mask> = vocab_size() - 1. Knows nothing of the engine.
+// Kinds: "sentencepiece" (XLM-R: sentencepiece + the fairseq id mapping,
+// sentencepiece_tokenizer.h).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace bte {
 
 struct Encoding {
-  std::vector<int32_t> ids;  // <s> ... </s>, at most max_tokens long
+  std::vector<int32_t> ids;  // specials included, at most max_tokens long
   int64_t full_length = 0;   // length before truncation, specials included
   bool truncated() const { return int64_t(ids.size()) < full_length; }
 };
 
+// What a .bte header records beside the tokenizer's bytes: special ids and
+// the like, by name.
+using TokenizerSettings = std::map<std::string, int64_t, std::less<>>;
+
 class Tokenizer {
  public:
-  static constexpr int32_t kBos = 0, kPad = 1, kEos = 2, kUnk = 3;
+  virtual ~Tokenizer() = default;
 
-  // Throws bte::Error(BadModel) naming the file when it cannot be read or parsed.
-  static Tokenizer from_file(const std::string& path);
-  // `serialized` is the bytes of a sentencepiece ModelProto (as embedded in a .bte file).
-  static Tokenizer from_bytes(std::string_view serialized, const std::string& origin);
+  // The name the .bte header records ("sentencepiece").
+  virtual std::string_view kind() const = 0;
+  // The settings the .bte header records for this tokenizer.
+  virtual TokenizerSettings settings() const = 0;
 
-  Tokenizer(Tokenizer&&) noexcept;
-  Tokenizer& operator=(Tokenizer&&) noexcept;
-  ~Tokenizer();
+  // Text -> ids with the model's specials, truncated to max_tokens (>= 2)
+  // total. Invalid UTF-8 throws bte::Error(BadInput) with the byte offset.
+  // Thread-safe (const).
+  virtual Encoding encode(std::string_view text, int max_tokens) const = 0;
 
-  // Text -> ids with <s>/</s>, truncated to max_tokens (>= 2) total. Invalid
-  // UTF-8 throws bte::Error(BadInput) with the byte offset. An empty text
-  // gives {<s>, </s>}. Thread-safe (const).
-  Encoding encode(std::string_view text, int max_tokens) const;
-
-  // Model vocabulary implied by this tokenizer: pieces + 1 (fairseq offset) + 1 (<mask>).
-  int32_t vocab_size() const;
-  int32_t mask_id() const { return vocab_size() - 1; }
+  // Ids this tokenizer can produce: [0, vocab_size()).
+  virtual int32_t vocab_size() const = 0;
+  // The id of padding (what the model's config calls pad_token_id).
+  virtual int32_t pad_id() const = 0;
   // The piece text of an id (for `bte tokenize --pieces`).
-  std::string id_to_piece(int32_t id) const;
-
- private:
-  explicit Tokenizer(std::unique_ptr<sentencepiece::SentencePieceProcessor> sp);
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  virtual std::string id_to_piece(int32_t id) const = 0;
 };
+
+// The tokenizer a .bte file describes: its kind, its settings (each checked
+// against what that kind implements for a model of `model_vocab` ids) and its
+// serialized bytes. Throws bte::Error(BadModel) "<origin>: ..." naming an
+// unknown kind, a wrong setting, or a tokenizer with more ids than the model.
+std::unique_ptr<Tokenizer> load_tokenizer(std::string_view kind, const TokenizerSettings& settings,
+                                          std::string_view bytes, int64_t model_vocab,
+                                          const std::string& origin);
 
 }  // namespace bte

@@ -8,7 +8,7 @@
 #include "base/check.h"
 #include "weights/checksum.h"
 #include "weights/json_fields.h"
-#include "weights/tensor_layout.h"
+#include "models/tensor_layout.h"
 
 namespace bte {
 
@@ -71,26 +71,6 @@ void check_preamble(const MappedFile& m, const std::string& path, uint64_t* head
               checksum_hex(want), ", the header gives ", checksum_hex(got),
               "): the file is corrupt");
   *header_len = n;
-}
-
-void check_tokenizer_settings(const BteHeader& h, const std::string& path) {
-  const TokenizerSettings& s = h.tokenizer;
-  BTE_REQUIRE(s.type == "sentencepiece", kBad, path, ": header field 'tokenizer.type' is \"",
-              s.type, "\"; only \"sentencepiece\" is supported");
-  TokenizerSettings want;
-  want.mask_id = h.config.vocab - 1;
-  auto same = [&](const char* field, int got, int expect) {
-    BTE_REQUIRE(got == expect, kBad, path, ": header field 'tokenizer.", field, "' is ", got,
-                "; bte implements XLM-R's fairseq mapping, where it is ", expect);
-  };
-  same("fairseq_offset", s.fairseq_offset, want.fairseq_offset);
-  same("bos_id", s.bos_id, want.bos_id);
-  same("pad_id", s.pad_id, want.pad_id);
-  same("eos_id", s.eos_id, want.eos_id);
-  same("unk_id", s.unk_id, want.unk_id);
-  same("mask_id", s.mask_id, want.mask_id);
-  BTE_REQUIRE(h.config.pad_id == s.pad_id, kBad, path, ": config.pad_id ", h.config.pad_id,
-              " differs from tokenizer.pad_id ", s.pad_id);
 }
 
 // An item's bytes lie after the header, inside the file, 64-byte aligned.
@@ -156,7 +136,6 @@ BteFile BteFile::open(const std::string& path, const BteOpenOptions& options) {
               ": header field 'format_version' is ", h.meta.format_version,
               " but the preamble says ", load_u32(m.data() + 8));
   validate_config(h.config, path);
-  check_tokenizer_settings(h, path);
 
   // The tensor table against what the config implies.
   const auto want = expected_tensors(h.config, h.dtype);
@@ -196,7 +175,7 @@ BteFile BteFile::open(const std::string& path, const BteOpenOptions& options) {
     items.push_back(&e);
   }
   BTE_REQUIRE(h.tokenizer_blob.bytes > 0, kBad, path,
-              ": header field 'tokenizer.bytes' is 0: no sentencepiece model");
+              ": header field 'tokenizer.bytes' is 0: no tokenizer");
   check_placement(h.tokenizer_blob, "item", data_start, size, path);
   items.push_back(&h.tokenizer_blob);
   std::vector<const BteEntry*> by_offset = items;

@@ -5,16 +5,19 @@
 //   const bte::ModelConfig& c = f.config();
 //   const auto& qkv = f.tensor("layers.0.attn.qkv.weight"); // [3d, d], f.dtype()
 //   const float* b = static_cast<const float*>(f.tensor("layers.0.attn.qkv.bias").data);
-//   bte::Tokenizer tok = bte::Tokenizer::from_bytes(f.tokenizer_model(), f.path());
+//   std::string_view blob = f.tokenizer_model();  // the tokenizer's bytes, of kind
+//                                                 // f.header().tokenizer.kind
 //
 // What open() checks (each failure names the file and the field): magic,
-// format version, flags, header length (cap 16 MiB, inside the file), JSON
-// syntax and nesting, every header field's type and range, the config
-// (validate_config), tokenizer settings (XLM-R's fairseq ids), each tensor:
+// format version (1 or 2), flags, header length (cap 16 MiB, inside the
+// file), JSON syntax and nesting, every header field's type and range, the
+// config (validate_config: its family among them), the tokenizer record's
+// shape (a kind and integer settings; their values are the tokenizer's to
+// check, load_tokenizer), each tensor:
 // a known dtype, shape == what the config implies, bytes == elements × dtype
 // size (overflow-checked), offset 64-byte aligned, after the header and inside
 // the file; no two items overlap; no trailing bytes; exactly the expected
-// tensors (tensor_layout.h); the 2-D weights all of the header's dtype, 1-D
+// tensors (the family's table, models/tensor_layout.h); the 2-D weights all of the header's dtype, 1-D
 // ones fp32; and, unless turned off, every checksum.
 //
 // Data pointers are 64-byte aligned and valid while the BteFile lives. 1-D
@@ -31,7 +34,7 @@
 #include "weights/bte_header.h"
 #include "base/dtype.h"
 #include "weights/mapped_file.h"
-#include "weights/model_config.h"
+#include "models/model_config.h"
 
 namespace bte {
 
@@ -63,7 +66,8 @@ class BteFile {
   const Tensor& tensor(std::string_view name) const;  // throws BadModel naming the tensor
   const Tensor* find(std::string_view name) const;    // nullptr if absent
   const std::vector<Tensor>& tensors() const { return tensors_; }
-  std::string_view tokenizer_model() const { return tokenizer_; }  // sentencepiece ModelProto bytes
+  // The tokenizer's serialized bytes (a sentencepiece ModelProto for kind "sentencepiece").
+  std::string_view tokenizer_model() const { return tokenizer_; }
   DType dtype() const { return header_.dtype; }  // of the 2-D weights
   const std::string& path() const { return path_; }
 

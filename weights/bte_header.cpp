@@ -56,6 +56,8 @@ DType dtype_from(const json& j, std::string_view key, const std::string& where,
 
 json header_to_json(const BteHeader& h) {
   const ModelConfig& c = h.config;
+  BTE_CHECK(h.meta.format_version == kBteFormatVersion, "bte writes format version ",
+            kBteFormatVersion, " only");
   json j = json::object();
   j["format"] = "bte";
   j["format_version"] = h.meta.format_version;
@@ -63,7 +65,8 @@ json header_to_json(const BteHeader& h) {
   j["source"] = {{"name", h.meta.source}, {"architecture", h.meta.source_architecture}};
   j["dtype"] = dtype_name(h.dtype);
   j["checksum"] = kBteChecksumName;
-  j["config"] = {{"architecture", c.architecture}, {"layers", c.layers},
+  j["config"] = {{"family", c.family},             {"architecture", c.architecture},
+                 {"layers", c.layers},
                  {"hidden", c.hidden},             {"heads", c.heads},
                  {"ffn", c.ffn},                   {"vocab", c.vocab},
                  {"max_positions", c.max_positions}, {"pad_id", c.pad_id},
@@ -72,14 +75,9 @@ json header_to_json(const BteHeader& h) {
   j["labels"] = c.labels;
   j["head"] = {{"present", c.has_head()}, {"random", c.head_is_random}, {"seed", c.head_seed}};
   json t = entry_to_json(h.tokenizer_blob, false);
-  const TokenizerSettings& s = h.tokenizer;
-  t["type"] = s.type;
-  t["fairseq_offset"] = s.fairseq_offset;
-  t["bos_id"] = s.bos_id;
-  t["pad_id"] = s.pad_id;
-  t["eos_id"] = s.eos_id;
-  t["unk_id"] = s.unk_id;
-  t["mask_id"] = s.mask_id;
+  t["kind"] = h.tokenizer.kind;
+  t["settings"] = json::object();
+  for (const auto& [name, value] : h.tokenizer.settings) t["settings"][name] = value;
   j["tokenizer"] = t;
   json tensors = json::array();
   for (const auto& e : h.tensors) tensors.push_back(entry_to_json(e, true));
@@ -106,6 +104,9 @@ BteHeader header_from_json(const json& j, const std::string& where) {
 
   const json& cj = jf::get(j, "config", where, "");
   ModelConfig& c = h.config;
+  // Version 1 predates families: every such file is XLM-R.
+  c.family = h.meta.format_version >= 2 ? jf::get_string(cj, "family", where, "config")
+                                        : std::string("xlm-roberta");
   c.architecture = jf::get_string(cj, "architecture", where, "config");
   c.layers = int(jf::get_int(cj, "layers", where, "config", 1, ConfigLimits::kMaxLayers));
   c.hidden = int(jf::get_int(cj, "hidden", where, "config", 1, ConfigLimits::kMaxHidden));
@@ -136,14 +137,28 @@ BteHeader header_from_json(const json& j, const std::string& where) {
               c.num_labels);
 
   const json& tj = jf::get(j, "tokenizer", where, "");
-  TokenizerSettings& s = h.tokenizer;
-  s.type = jf::get_string(tj, "type", where, "tokenizer");
-  s.fairseq_offset = int(jf::get_int(tj, "fairseq_offset", where, "tokenizer", INT_MIN, INT_MAX));
-  s.bos_id = int(jf::get_int(tj, "bos_id", where, "tokenizer", INT_MIN, INT_MAX));
-  s.pad_id = int(jf::get_int(tj, "pad_id", where, "tokenizer", INT_MIN, INT_MAX));
-  s.eos_id = int(jf::get_int(tj, "eos_id", where, "tokenizer", INT_MIN, INT_MAX));
-  s.unk_id = int(jf::get_int(tj, "unk_id", where, "tokenizer", INT_MIN, INT_MAX));
-  s.mask_id = int(jf::get_int(tj, "mask_id", where, "tokenizer", INT_MIN, INT_MAX));
+  TokenizerRecord& tok = h.tokenizer;
+  auto setting = [&](const std::string& key, const json& v, const std::string& path) {
+    BTE_REQUIRE(v.is_number_integer() &&
+                    !(v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)),
+                ErrorKind::BadModel, where, ": header field '", jf::join(path, key),
+                "' must be an integer, got ", jf::brief(v));
+    tok.settings[key] = v.get<int64_t>();
+  };
+  if (h.meta.format_version >= 2) {
+    tok.kind = jf::get_string(tj, "kind", where, "tokenizer");
+    const json& sj = jf::get(tj, "settings", where, "tokenizer");
+    BTE_REQUIRE(sj.is_object(), ErrorKind::BadModel, where,
+                ": header field 'tokenizer.settings' must be an object, got ", jf::brief(sj));
+    for (auto it = sj.begin(); it != sj.end(); ++it)
+      setting(it.key(), it.value(), "tokenizer.settings");
+  } else {  // version 1: "type" and the settings beside the placement fields
+    tok.kind = jf::get_string(tj, "type", where, "tokenizer");
+    for (auto it = tj.begin(); it != tj.end(); ++it)
+      if (it.key() != "type" && it.key() != "offset" && it.key() != "bytes" &&
+          it.key() != "checksum")
+        setting(it.key(), it.value(), "tokenizer");
+  }
   h.tokenizer_blob.name = "tokenizer";
   placement_from_json(tj, h.tokenizer_blob, where, "tokenizer");
 

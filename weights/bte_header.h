@@ -9,7 +9,7 @@
 
 #include "weights/bte_format.h"
 #include "base/dtype.h"
-#include "weights/model_config.h"
+#include "models/model_config.h"
 
 namespace bte {
 
@@ -25,7 +25,7 @@ struct BteHeader {
   BteMeta meta;
   ModelConfig config;
   DType dtype = DType::F32;  // of the 2-D weight matrices
-  TokenizerSettings tokenizer;
+  TokenizerRecord tokenizer;
   BteEntry tokenizer_blob;   // name "tokenizer", dtype/shape unused
   std::vector<BteEntry> tensors;
 };

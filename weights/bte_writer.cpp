@@ -5,15 +5,13 @@
 #include <set>
 
 #include "base/check.h"
-#include "weights/tensor_layout.h"
+#include "models/tensor_layout.h"
 
 namespace bte {
 
 void fill_standard_meta(BteHeader& h) {
   h.meta.format_version = kBteFormatVersion;
   h.meta.writer = std::string("bte ") + bte_version();
-  h.tokenizer = TokenizerSettings{};
-  h.tokenizer.mask_id = h.config.vocab - 1;
   h.tokenizer_blob.name = "tokenizer";
 }
 

@@ -64,8 +64,8 @@ class BteWriter {
   bool finished_ = false;
 };
 
-// Fills header.meta.writer / format_version and header.tokenizer from the
-// config (mask id = vocab - 1): what every writer of ours records.
+// Fills header.meta.writer and format_version: what every writer of ours
+// records. (header.tokenizer comes from the tokenizer: kind() and settings().)
 void fill_standard_meta(BteHeader& header);
 
 }  // namespace bte

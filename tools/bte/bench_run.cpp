@@ -110,7 +110,7 @@ BenchReport run_bench(Engine& engine, const Workload& w, const BenchOptions& opt
   const ModelConfig& c = engine.config();
   BenchReport r;
   r.workload = w;
-  const PackedBatch batch = PackedBatch::from_ids(w.seqs, c.pad_id, c.max_tokens());
+  const PackedBatch batch = PackedBatch::from_ids(w.seqs, c.first_position(), c.max_tokens());
   r.n_seqs = batch.n_seqs();
   r.real_tokens = double(batch.total_tokens());
   r.padded_tokens = double(batch.padded_tokens());

@@ -88,7 +88,7 @@ int cmd_bench(int argc, char** argv) {
     RunRequest req;
     req.outputs.logits = true;
     const RunOutputs out =
-        engine->run(PackedBatch::from_ids(w.seqs, c.pad_id, c.max_tokens()), Mode::Packed, req);
+        engine->run(PackedBatch::from_ids(w.seqs, c.first_position(), c.max_tokens()), Mode::Packed, req);
     nlohmann::json rows = nlohmann::json::array();
     for (int i = 0; i < out.n_seqs; ++i)
       rows.push_back(std::vector<float>(out.logits.begin() + int64_t(i) * c.num_labels,

@@ -44,6 +44,7 @@ int cmd_info(int argc, char** argv) {
         {"format_version", h.meta.format_version},
         {"writer", h.meta.writer},
         {"source", {{"name", h.meta.source}, {"architecture", h.meta.source_architecture}}},
+        {"family", c.family},
         {"architecture", c.architecture},
         {"layers", c.layers},
         {"hidden", c.hidden},
@@ -61,6 +62,7 @@ int cmd_info(int argc, char** argv) {
         {"head", head},
         {"tensors", f.tensors().size()},
         {"tensor_bytes", tensor_bytes},
+        {"tokenizer", h.tokenizer.kind},
         {"tokenizer_bytes", f.tokenizer_model().size()},
         {"file_bytes", f.file_size()},
         {"checksums", checks},
@@ -72,7 +74,7 @@ int cmd_info(int argc, char** argv) {
   std::printf("%s\n", path.c_str());
   std::printf("  format        bte v%u, written by %s from \"%s\" (%s)\n", h.meta.format_version,
               h.meta.writer.c_str(), h.meta.source.c_str(), h.meta.source_architecture.c_str());
-  std::printf("  architecture  %s\n", c.architecture.c_str());
+  std::printf("  architecture  %s (family %s)\n", c.architecture.c_str(), c.family.c_str());
   std::printf("  sizes         %d layers, hidden %d, %d heads of %d, ffn %d, vocab %d\n", c.layers,
               c.hidden, c.heads, c.head_dim(), c.ffn, c.vocab);
   std::printf("  positions     %d (at most %d tokens per text), pad id %d\n", c.max_positions,
@@ -94,7 +96,7 @@ int cmd_info(int argc, char** argv) {
     std::printf("  labels        %d: %s\n", c.num_labels, labels.c_str());
   }
   std::printf("  tensors       %zu, %llu bytes\n", f.tensors().size(), (unsigned long long)tensor_bytes);
-  std::printf("  tokenizer     %s, %zu bytes embedded\n", h.tokenizer.type.c_str(),
+  std::printf("  tokenizer     %s, %zu bytes embedded\n", h.tokenizer.kind.c_str(),
               f.tokenizer_model().size());
   std::printf("  file          %zu bytes\n", f.file_size());
   std::printf("  checksums     %s (%s)\n", checks.c_str(), kBteChecksumName);

@@ -27,7 +27,7 @@ int cmd_tokenize(int argc, char** argv) {
         "so are texts over --max-line-bytes (default 1 MiB).\n");
     return 0;
   }
-  const Tokenizer tok = load_tokenizer(args.get_or("--spm", ""));
+  const SentencePieceTokenizer tok = open_tokenizer(args.get_or("--spm", ""));
   const int max_tokens = args.get_int("--max-tokens", 512, 2, 1 << 20);
   const bool pieces = args.flag("--pieces");
   TextSource src = text_source(args);

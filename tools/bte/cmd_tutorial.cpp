@@ -18,7 +18,7 @@ namespace bte::cli {
 namespace {
 
 void print_packed(const char* title, const Workload& w) {
-  const PackedBatch b = PackedBatch::from_ids(w.seqs, 1);
+  const PackedBatch b = PackedBatch::from_ids(w.seqs, /*first_position=*/2);
   std::printf("== %s: %d texts ==\n", title, b.n_seqs());
   for (int i = 0; i < b.n_seqs(); ++i) {
     std::printf("text %d (%d tokens):", i, b.cu_seqlens[i + 1] - b.cu_seqlens[i]);
@@ -68,7 +68,7 @@ int cmd_tutorial(int argc, char** argv) {
   if (c.has_head()) {
     std::printf("== classification of the big batch (packed mode)%s ==\n",
                 c.head_is_random ? "; the head is RANDOM, so the labels mean nothing" : "");
-    const PackedBatch b = PackedBatch::from_ids(big.seqs, c.pad_id, c.max_tokens());
+    const PackedBatch b = PackedBatch::from_ids(big.seqs, c.first_position(), c.max_tokens());
     RunRequest req;
     req.outputs.logits = true;
     const RunOutputs out = engine->run(b, Mode::Packed, req);

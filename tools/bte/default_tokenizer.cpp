@@ -8,9 +8,9 @@ extern const size_t bte_embedded_spm_size;
 
 namespace bte::cli {
 
-Tokenizer load_tokenizer(const std::string& spm_path) {
-  if (!spm_path.empty()) return Tokenizer::from_file(spm_path);
-  return Tokenizer::from_bytes(
+SentencePieceTokenizer open_tokenizer(const std::string& spm_path) {
+  if (!spm_path.empty()) return SentencePieceTokenizer::from_file(spm_path);
+  return SentencePieceTokenizer::from_bytes(
       std::string_view(reinterpret_cast<const char*>(bte_embedded_spm), bte_embedded_spm_size),
       "<embedded tokenizer>");
 }

@@ -5,11 +5,11 @@
 
 #include <string>
 
-#include "tokenizer/tokenizer.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
 
 namespace bte::cli {
 
-Tokenizer load_tokenizer(const std::string& spm_path);
+SentencePieceTokenizer open_tokenizer(const std::string& spm_path);
 const char* embedded_tokenizer_description();
 
 }  // namespace bte::cli

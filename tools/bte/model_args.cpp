@@ -51,7 +51,7 @@ std::unique_ptr<Engine> open_model_or_random(const Args& args, const EngineOptio
   *note = "RANDOM weights (XLM-R " + size + " shapes, seed 0, " + std::to_string(c.num_labels) +
           " labels), built in memory; tokenizer: " + embedded_tokenizer_description();
   return Engine::from_weights(ModelWeights::random(c, 0),
-                              std::make_unique<Tokenizer>(load_tokenizer("")), options);
+                              std::make_unique<SentencePieceTokenizer>(open_tokenizer("")), options);
 }
 
 }  // namespace bte::cli

@@ -119,7 +119,7 @@ int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& 
         seqs.push_back(std::move(ids[plan[b][r]]));
         where[plan[b][r]] = {int(b), int(r)};
       }
-      const PackedBatch batch = PackedBatch::from_ids(seqs, engine.config().pad_id, model_max);
+      const PackedBatch batch = PackedBatch::from_ids(seqs, engine.config().first_position(), model_max);
       try {
         results[b] = engine.run(batch, opt.mode, opt.request);
       } catch (const Error& e) {

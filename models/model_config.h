@@ -1,5 +1,6 @@
 // The model's shape and settings, as stored in a .bte header and read from a
-// Hugging Face config.json. Plain data; the graph is built from it.
+// Hugging Face config.json. Plain data; the graph is built from it. What the
+// family implies (position rule, head, tokenizer) is in models/family.h.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,8 @@
 namespace bte {
 
 struct ModelConfig {
-  std::string architecture = "XLMRobertaForSequenceClassification";  // or XLMRobertaModel
+  std::string family = "xlm-roberta";  // models/family.h
+  std::string architecture = "XLMRobertaForSequenceClassification";  // the family's, with or without head
   int layers = 12;
   int hidden = 768;
   int heads = 12;
@@ -30,14 +32,13 @@ struct ModelConfig {
   uint64_t head_seed = 0;           // the seed of a random head (0 when trained or absent)
 
   int head_dim() const { return hidden / heads; }
-  // Longest sequence, specials included: positions start at pad_id + 1.
-  int max_tokens() const { return max_positions - pad_id - 1; }
+  // The position of a sequence's first token (the family's rule: XLM-R
+  // starts at pad_id + 1, BERT at 0).
+  int first_position() const;
+  // Longest sequence, specials included: the positions left after the first.
+  int max_tokens() const { return max_positions - first_position(); }
   bool has_head() const { return num_labels > 0; }
 };
-
-// Architecture names a .bte file may carry.
-inline constexpr const char* kArchEncoder = "XLMRobertaModel";
-inline constexpr const char* kArchClassifier = "XLMRobertaForSequenceClassification";
 
 // Caps a config must stay within (generous: XLM-R XXL is 48 x 4096, ffn 16384).
 struct ConfigLimits {
@@ -76,10 +77,11 @@ std::string escape_label(std::string_view name);
 void validate_labels(const std::vector<std::string>& labels, ErrorKind kind,
                      const std::string& where);
 
-// Checks every field (positive sizes within ConfigLimits, heads divide hidden,
-// pad_id inside vocab and leaving room for >= 2 tokens, 0 < eps < 1, activation
-// "gelu", architecture matching num_labels, labels.size() == num_labels, each
-// label by validate_labels).
+// Checks every field (a known family, positive sizes within ConfigLimits,
+// heads divide hidden, pad_id inside vocab, room for >= 2 tokens after the
+// first position, 0 < eps < 1, the family's activation, the family's
+// architecture for num_labels, labels.size() == num_labels, each label by
+// validate_labels).
 // Throws Error(BadModel) "<where>: <field> ..." naming the first bad field.
 void validate_config(const ModelConfig& c, const std::string& where);
 

@@ -1,4 +1,4 @@
-#include "weights/model_config.h"
+#include "models/model_config.h"
 
 #include <cmath>
 #include <cstdio>
@@ -6,6 +6,7 @@
 
 #include "base/check.h"
 #include "base/utf8.h"
+#include "models/family.h"
 
 namespace bte {
 
@@ -95,8 +96,15 @@ void validate_labels(const std::vector<std::string>& labels, ErrorKind kind,
   }
 }
 
+int ModelConfig::first_position() const { return model_family(family).first_position(*this); }
+
 void validate_config(const ModelConfig& c, const std::string& where) {
   using L = ConfigLimits;
+  const ModelFamily* fam = nullptr;
+  for (const ModelFamily* f : model_families())
+    if (f->name == c.family) fam = f;
+  BTE_REQUIRE(fam != nullptr, ErrorKind::BadModel, where, ": config field 'family' is \"",
+              c.family, "\", not a model family this bte knows (\"xlm-roberta\")");
   require_range(where, "layers", c.layers, 1, L::kMaxLayers);
   require_range(where, "hidden", c.hidden, 1, L::kMaxHidden);
   require_range(where, "heads", c.heads, 1, c.hidden);
@@ -108,17 +116,19 @@ void validate_config(const ModelConfig& c, const std::string& where) {
   require_range(where, "pad_id", c.pad_id, 0, c.vocab - 1);
   BTE_REQUIRE(c.max_tokens() >= 2, ErrorKind::BadModel, where, ": config field 'max_positions' (",
               c.max_positions, ") leaves room for ", c.max_tokens(),
-              " tokens after the pad_id offset; at least 2 (<s> </s>) are needed");
+              " tokens after the first position (", c.first_position(),
+              "); at least 2 (<s> </s>) are needed");
   BTE_REQUIRE(std::isfinite(c.layer_norm_eps) && c.layer_norm_eps > 0 && c.layer_norm_eps < 1,
               ErrorKind::BadModel, where, ": config field 'layer_norm_eps' is ", c.layer_norm_eps,
               ", expected 0 < eps < 1");
-  BTE_REQUIRE(c.activation == "gelu", ErrorKind::BadModel, where, ": config field 'activation' is '",
-              c.activation, "'; only 'gelu' (exact, erf) is supported");
+  BTE_REQUIRE(c.activation == fam->activation, ErrorKind::BadModel, where,
+              ": config field 'activation' is '", c.activation, "'; only '", fam->activation,
+              "' (exact, erf) is supported");
   require_range(where, "num_labels", c.num_labels, 0, L::kMaxLabels);
   BTE_REQUIRE(c.labels.size() == size_t(c.num_labels), ErrorKind::BadModel, where, ": ",
               c.labels.size(), " labels for num_labels ", c.num_labels);
   validate_labels(c.labels, ErrorKind::BadModel, where);
-  const char* want = c.num_labels > 0 ? kArchClassifier : kArchEncoder;
+  const std::string& want = fam->architecture_for(c.num_labels > 0);
   BTE_REQUIRE(c.architecture == want, ErrorKind::BadModel, where, ": config field 'architecture' is '",
               c.architecture, "' but num_labels ", c.num_labels, " means '", want, "'");
   BTE_REQUIRE(c.has_head() || !c.head_is_random, ErrorKind::BadModel, where,

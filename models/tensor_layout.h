@@ -1,5 +1,6 @@
 // The canonical tensors of a .bte model: names and shapes implied by the
-// config (d = hidden, f = ffn, V = vocab, P = max_positions, C = num_labels):
+// config and its family (models/<family>.cpp lists them). XLM-R's
+// (d = hidden, f = ffn, V = vocab, P = max_positions, C = num_labels):
 //
 //   embeddings.word [V,d]  embeddings.position [P,d]  embeddings.token_type [d]
 //   embeddings.ln.gamma [d]  embeddings.ln.beta [d]
@@ -19,7 +20,7 @@
 #include <vector>
 
 #include "base/dtype.h"
-#include "weights/model_config.h"
+#include "models/model_config.h"
 
 namespace bte {
 
@@ -29,7 +30,8 @@ struct TensorSpec {
   std::vector<int64_t> shape;
 };
 
-// Every tensor the config implies, in file order (embeddings, layers, head).
+// Every tensor the config implies, in file order (embeddings, layers, head):
+// its family's table.
 std::vector<TensorSpec> expected_tensors(const ModelConfig& c, DType matrix_dtype);
 
 // "layers.3.attn.qkv.weight" from (3, "attn.qkv.weight").
