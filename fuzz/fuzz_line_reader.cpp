@@ -8,7 +8,7 @@
 
 #include "base/check.h"
 #include "fuzz/fuzz_input_file.h"
-#include "tools/bte/text_input.h"
+#include "cli/text_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -122,6 +122,6 @@ CommandResult run_command(const std::string& command) {
   return r;
 }
 
-std::string bte_binary() { return std::string(BTE_BINARY_DIR) + "/tools/bte"; }
+std::string bte_binary() { return std::string(BTE_BINARY_DIR) + "/cli/bte"; }
 
 }  // namespace bte::test

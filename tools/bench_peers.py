@@ -258,7 +258,7 @@ def main():
     ap.add_argument("--iters-big", type=int, default=3, help="timed iterations (mixed, full)")
     ap.add_argument("--warmup", type=int, default=2, help="untimed iterations first (seed-* workloads)")
     ap.add_argument("--warmup-big", type=int, default=1, help="untimed iterations first (mixed, full)")
-    ap.add_argument("--bte", default=os.path.join(REPO, "build/tools/bte"))
+    ap.add_argument("--bte", default=os.path.join(REPO, "build/cli/bte"))
     ap.add_argument("--workdir", default=os.path.join(REPO, "out/peers"))
     ap.add_argument("--json", help="write every measurement here")
     ap.add_argument("--bf16", action="store_true",

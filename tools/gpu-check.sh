@@ -97,7 +97,7 @@ cmake -S . -B "$out/build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DBTE_CUDA=ON 
   -DCMAKE_LIBRARY_PATH="$lib" >>"$log" 2>&1 || { tail -40 "$log"; fail "configure failed"; }
 cmake --build "$out/build" -j"$(nproc)" --target bte bte_tests bench_kernels_cuda >>"$log" 2>&1 ||
   { tail -60 "$log"; fail "build failed"; }
-bte=$out/build/tools/bte
+bte=$out/build/cli/bte
 
 say "[cuda] tests"
 # Each case in its own process, under a time limit: a kernel that faults

@@ -87,7 +87,7 @@ stage_fuzz() {
   # The real model for the .bte corpus comes from the main tree's bte (built
   # there if this stage runs alone), so this tree builds the readers only,
   # not the engine and kernels a second time.
-  [ -x build/tools/bte ] || { cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$jobs" --target bte; }
+  [ -x build/cli/bte ] || { cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$jobs" --target bte; }
   local fz=build-fuzz
   mkdir -p "$fz"
   # Working corpora: the committed seeds and regressions, plus real files
@@ -96,7 +96,7 @@ stage_fuzz() {
   rm -rf "$work"
   local targets=("${fuzz_targets[@]}")
   for t in "${targets[@]}"; do mkdir -p "$work/$t" && cp fuzz/corpus/"$t"/* "$work/$t"/; done
-  ./build/tools/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny.bte" >/dev/null
+  ./build/cli/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny.bte" >/dev/null
   cp tests/data/golden/tiny_sharded/*.safetensors "$work/fuzz_safetensors/"
   # One libFuzzer process per core at a time: each target still gets its
   # BTE_FUZZ_SECONDS of one core, the stage a fraction of the wall time.

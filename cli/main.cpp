@@ -11,7 +11,7 @@
 #include <string>
 
 #include "base/check.h"
-#include "tools/bte/commands.h"
+#include "cli/commands.h"
 
 namespace {
 

@@ -8,12 +8,12 @@
 
 #include "base/atomic_file.h"
 #include "base/check.h"
-#include "tools/bte/args.h"
-#include "tools/bte/bench_run.h"
-#include "tools/bte/commands.h"
-#include "tools/bte/model_args.h"
-#include "tools/bte/stdout_lines.h"
-#include "tools/bte/workloads.h"
+#include "cli/args.h"
+#include "cli/bench_run.h"
+#include "cli/commands.h"
+#include "cli/model_args.h"
+#include "cli/stdout_lines.h"
+#include "cli/workloads.h"
 
 namespace bte::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "tools/bte/default_tokenizer.h"
+#include "cli/default_tokenizer.h"
 
 #include <cstddef>
 #include <string_view>

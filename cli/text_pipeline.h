@@ -11,8 +11,8 @@
 
 #include "engine/batch_planner.h"
 #include "engine/engine.h"
-#include "tools/bte/args.h"
-#include "tools/bte/text_input.h"
+#include "cli/args.h"
+#include "cli/text_input.h"
 
 namespace bte::cli {
 

@@ -1,4 +1,4 @@
-#include "tools/bte/text_input.h"
+#include "cli/text_input.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/measure/measure.h"
 #include "engine/engine.h"
-#include "tools/bte/process_stats.h"
-#include "tools/bte/workloads.h"
+#include "cli/process_stats.h"
+#include "cli/workloads.h"
 
 namespace bte::cli {
 
@@ -44,7 +45,6 @@ BenchReport run_bench(Engine& engine, const Workload& workload, const BenchOptio
 // The tutorial-style table (and profiles) on stdout.
 void print_bench(const BenchReport& r, const BenchOptions& options);
 nlohmann::json bench_json(const BenchReport& r);
-// "AMD EPYC ... [avx2 fma ...]; oneDNN 2.6.3, ISA ...; 2 threads"
-std::string machine_line();
+using bench::machine_line;
 
 }  // namespace bte::cli

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/check.h"
-#include "tools/bte/args.h"
-#include "tools/bte/commands.h"
+#include "cli/args.h"
+#include "cli/commands.h"
 #include "weights/bte_file.h"
 #include "weights/checksum.h"
 

@@ -1,10 +1,10 @@
-#include "tools/bte/workloads.h"
+#include "cli/workloads.h"
 
 #include <fstream>
 #include <random>
 
 #include "base/check.h"
-#include "tools/bte/tutorial_inputs.h"
+#include "cli/tutorial_inputs.h"
 
 namespace bte::cli {
 namespace {

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "engine/packed_batch.h"
-#include "tools/bte/args.h"
-#include "tools/bte/bench_run.h"
-#include "tools/bte/commands.h"
-#include "tools/bte/model_args.h"
-#include "tools/bte/tutorial_inputs.h"
-#include "tools/bte/workloads.h"
+#include "cli/args.h"
+#include "cli/bench_run.h"
+#include "cli/commands.h"
+#include "cli/model_args.h"
+#include "cli/tutorial_inputs.h"
+#include "cli/workloads.h"
 
 namespace bte::cli {
 namespace {

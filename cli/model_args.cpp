@@ -1,4 +1,4 @@
-#include "tools/bte/model_args.h"
+#include "cli/model_args.h"
 
 #include <cstdio>
 
@@ -35,7 +35,7 @@ OpenedModel open_model(const Args& args) {
 
 }  // namespace bte::cli
 
-#include "tools/bte/default_tokenizer.h"
+#include "cli/default_tokenizer.h"
 
 namespace bte::cli {
 

@@ -1,4 +1,4 @@
-#include "tools/bte/process_stats.h"
+#include "cli/process_stats.h"
 
 #include <sys/resource.h>
 

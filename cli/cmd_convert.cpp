@@ -9,8 +9,8 @@
 
 #include "base/atomic_file.h"
 #include "base/check.h"
-#include "tools/bte/args.h"
-#include "tools/bte/commands.h"
+#include "cli/args.h"
+#include "cli/commands.h"
 #include "convert/hf_convert.h"
 
 namespace bte::cli {

@@ -4,12 +4,12 @@
 #include <string>
 
 #include "base/check.h"
-#include "tools/bte/args.h"
-#include "tools/bte/commands.h"
-#include "tools/bte/stdout_lines.h"
-#include "tools/bte/default_tokenizer.h"
-#include "tools/bte/text_input.h"
-#include "tools/bte/text_pipeline.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/stdout_lines.h"
+#include "cli/default_tokenizer.h"
+#include "cli/text_input.h"
+#include "cli/text_pipeline.h"
 
 namespace bte::cli {
 

@@ -1,4 +1,4 @@
-#include "tools/bte/npy_writer.h"
+#include "cli/npy_writer.h"
 
 #include <cerrno>
 #include <cstring>

@@ -10,13 +10,13 @@
 
 #include "base/atomic_file.h"
 #include "base/check.h"
-#include "tools/bte/args.h"
-#include "tools/bte/commands.h"
-#include "tools/bte/model_args.h"
-#include "tools/bte/npy_writer.h"
-#include "tools/bte/stdout_lines.h"
-#include "tools/bte/text_input.h"
-#include "tools/bte/text_pipeline.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/model_args.h"
+#include "cli/npy_writer.h"
+#include "cli/stdout_lines.h"
+#include "cli/text_input.h"
+#include "cli/text_pipeline.h"
 
 namespace bte::cli {
 

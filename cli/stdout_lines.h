@@ -1,7 +1,7 @@
 // Writing results so that a failed write stops the command at once (exit 1
 // with a message) instead of after the whole input: `bte tokenize -f big.txt
 // > /dev/full` fails on its first buffer, not at the end. main() still
-// checks standard output's final flush and close (tools/bte/main.cpp).
+// checks standard output's final flush and close (cli/main.cpp).
 #pragma once
 
 #include <cstdio>

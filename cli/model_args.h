@@ -8,7 +8,7 @@
 #include <string>
 
 #include "engine/engine.h"
-#include "tools/bte/args.h"
+#include "cli/args.h"
 
 namespace bte::cli {
 

@@ -1,17 +1,12 @@
-#include "tools/bte/bench_run.h"
+#include "cli/bench_run.h"
 
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <random>
-#include <thread>
 
-#include "kernels/cpu/cpu_features.h"
-#include "kernels/cpu/linear.h"
-#include "kernels/cpu/ops.h"
+#include "bench/measure/measure.h"
 
 namespace bte::cli {
 namespace {
@@ -37,74 +32,14 @@ double useful_flops(const ModelConfig& c, const PackedBatch& b) {
   return flops * c.layers;
 }
 
-// What oneDNN's matmul alone reaches on the layer's four GEMM shapes at
-// M = the batch's real tokens, with fresh weights per call as in the model
-// (12+ layers do not fit in cache): the ceiling the model is compared with.
-void gemm_ceiling(const ModelConfig& c, int64_t M, int iters, BenchReport& r) {
-  const int d = c.hidden, f = c.ffn;
-  const std::pair<int, int> shapes[] = {{3 * d, d}, {d, d}, {f, d}, {d, f}};
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(-0.05f, 0.05f);
-  double flops = 0, ms = 0;
-  for (auto [N, K] : shapes) {
-    std::vector<float> W(size_t(N) * K), b(N), x(size_t(M) * K), y(size_t(M) * N);
-    for (auto& v : W) v = u(rng);
-    for (auto& v : x) v = u(rng);
-    // As many copies as layers, so weights come from memory as in the model.
-    std::vector<cpu::Linear> layers;
-    for (int l = 0; l < c.layers; ++l) layers.emplace_back(W.data(), b.data(), N, K, cpu::Epilogue::None, DType::F32,
-                                                           DType::F32, /*onednn_only=*/true);
-    for (auto& lin : layers) lin.forward(x.data(), M, y.data());  // warm-up: primitives
-    std::vector<double> t;
-    for (int i = 0; i < std::max(iters, 3); ++i) {
-      const auto t0 = Clock::now();
-      for (auto& lin : layers) lin.forward(x.data(), M, y.data());
-      t.push_back(ms_since(t0) / c.layers);
-    }
-    ms += median(t);
-    flops += 2.0 * double(M) * N * K;
-    r.ceiling_shapes += (r.ceiling_shapes.empty() ? "" : ", ") + std::to_string(M) + "x" +
-                        std::to_string(N) + "x" + std::to_string(K);
-  }
-  r.ceiling_gflops = flops / (ms * 1e6);
-}
-
-// A large memcpy split over the engine's threads (as its GEMMs read their
-// weights): bytes copied per second, best of a few runs. 512 MiB per side is
-// far beyond any cache, so this is DRAM bandwidth.
-double copy_bandwidth_gbps() {
-  const size_t bytes = size_t(512) << 20;
-  std::vector<char> src(bytes, 1), dst(bytes, 0);
-  const int n = std::max(1, cpu::num_threads());
-  const size_t chunk = (bytes + n - 1) / n;
-  double best = 1e30;
-  for (int rep = 0; rep < 5; ++rep) {
-    const auto t0 = Clock::now();
-    std::vector<std::thread> workers;
-    for (int t = 0; t < n; ++t)
-      workers.emplace_back([&, t] {
-        const size_t lo = std::min(bytes, t * chunk), hi = std::min(bytes, lo + chunk);
-        std::memcpy(dst.data() + lo, src.data() + lo, hi - lo);
-      });
-    for (auto& w : workers) w.join();
-    best = std::min(best, ms_since(t0));
-  }
-  return double(bytes) / (best * 1e6);
-}
-
 void memory_floor(const ModelConfig& c, DType dtype, BenchReport& r) {
   const double per_layer = 4.0 * c.hidden * c.hidden + 2.0 * c.hidden * c.ffn;
   r.encoder_weight_bytes = per_layer * c.layers * (dtype == DType::F32 ? 4 : 2);
-  r.copy_gbps = copy_bandwidth_gbps();
+  r.copy_gbps = bench::copy_bandwidth_gbps();
   r.memory_floor_ms = r.encoder_weight_bytes / (r.copy_gbps * 1e6);
 }
 
 }  // namespace
-
-std::string machine_line() {
-  return cpu::cpu_features().brand + " [" + cpu::cpu_flags_string() + "]; " + cpu::onednn_summary() +
-         "; " + std::to_string(cpu::num_threads()) + " threads";
-}
 
 BenchReport run_bench(Engine& engine, const Workload& w, const BenchOptions& opt) {
   const ModelConfig& c = engine.config();
@@ -153,10 +88,12 @@ BenchReport run_bench(Engine& engine, const Workload& w, const BenchOptions& opt
     }
     r.modes.push_back(m);
   }
-  if (opt.ceiling && engine.options().device == Device::Cpu)
-    gemm_ceiling(c, batch.total_tokens(), opt.iters, r);
-  if (opt.ceiling && engine.options().device == Device::Cpu)
+  if (opt.ceiling && engine.options().device == Device::Cpu) {
+    const bench::GemmCeiling g = bench::onednn_gemm_ceiling(c, batch.total_tokens(), opt.iters);
+    r.ceiling_gflops = g.gflops;
+    r.ceiling_shapes = g.shapes;
     memory_floor(c, engine.options().dtype, r);
+  }
   return r;
 }
 

@@ -1,4 +1,4 @@
-#include "tools/bte/text_pipeline.h"
+#include "cli/text_pipeline.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/check.h"
-#include "tools/bte/process_stats.h"
+#include "cli/process_stats.h"
 
 namespace bte::cli {
 namespace {

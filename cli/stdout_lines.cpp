@@ -1,4 +1,4 @@
-#include "tools/bte/stdout_lines.h"
+#include "cli/stdout_lines.h"
 
 #include <cerrno>
 #include <cstdio>
