@@ -1,6 +1,8 @@
-// bte embed -m model.bte [TEXT... | -f FILE | -] [--pooling cls|mean] [--normalize]
+// bte embed -m model.bte [TEXT... | -f FILE | -] [--pooling cls|mean|max]
+//   [--normalize | --no-normalize] [--prompt NAME | --prompt-text TEXT]
 //   [--format jsonl|npy] [-o FILE] [batching and model options]
-// One embedding per input, in input order.
+// One embedding per input, in input order; the model's own embedding
+// settings (engine/embedding.h) unless a flag says otherwise.
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -17,31 +19,48 @@
 #include "cli/stdout_lines.h"
 #include "cli/text_input.h"
 #include "cli/text_pipeline.h"
+#include "engine/embedding.h"
 
 namespace bte::cli {
 
 int cmd_embed(int argc, char** argv) {
   std::set<std::string> valued = kModelValued, flags = kModelFlags;
   valued.insert(kPipelineValued.begin(), kPipelineValued.end());
-  valued.insert({"--pooling", "--format", "--output"});
+  valued.insert({"--pooling", "--format", "--output", "--prompt", "--prompt-text"});
   flags.insert(kPipelineFlags.begin(), kPipelineFlags.end());
-  flags.insert({"--normalize", "--help"});
+  flags.insert({"--normalize", "--no-normalize", "--help"});
   const Args args(argc, argv, 2, valued, flags, {{"-m", "--model"}, {"-f", "--file"}, {"-o", "--output"}});
   if (args.flag("--help")) {
     std::printf(
         "usage: bte embed -m model.bte [TEXT... | -f FILE | -] [options]\n"
-        "Prints one embedding per input text, in input order.\n\n%s"
-        "  --pooling cls|mean    first token, or the mean of all tokens (default cls)\n"
-        "  --normalize           scale each embedding to unit L2 norm\n"
+        "Prints one embedding per input text, in input order, as the model makes them\n"
+        "(`bte info` shows its pooling, normalisation, prompts and length) unless told:\n\n%s"
+        "  --pooling cls|mean|max  first token, mean or per-column max of the text's tokens\n"
+        "  --normalize, --no-normalize  scale each embedding to unit L2 norm, or not\n"
+        "  --prompt NAME         put the model's prompt NAME before every text (\"\" = none)\n"
+        "  --prompt-text TEXT    put TEXT before every text\n"
         "  --format jsonl|npy    JSON lines of floats (default), or a NumPy N x d float32 array\n"
         "  -o, --output FILE     write there instead of stdout\n"
         "%s",
         kModelHelp, kPipelineHelp);
     return 0;
   }
-  const std::string pooling = args.get_or("--pooling", "cls");
-  BTE_REQUIRE(pooling == "cls" || pooling == "mean", ErrorKind::BadInput,
-              "--pooling must be cls or mean, got '", pooling, "'");
+  EmbeddingOverrides over;
+  if (auto p = args.get("--pooling")) {
+    Pooling pooling;
+    BTE_REQUIRE(parse_pooling(*p, &pooling), ErrorKind::BadInput,
+                "--pooling must be cls, mean or max, got '", *p, "'");
+    over.pooling = pooling;
+  }
+  BTE_REQUIRE(!(args.flag("--normalize") && args.flag("--no-normalize")), ErrorKind::BadInput,
+              "give --normalize or --no-normalize, not both");
+  if (args.flag("--normalize")) over.normalize = true;
+  if (args.flag("--no-normalize")) over.normalize = false;
+  BTE_REQUIRE(!(args.get("--prompt") && args.get("--prompt-text")), ErrorKind::BadInput,
+              "give --prompt or --prompt-text, not both");
+  if (auto p = args.get("--prompt")) over.prompt_name = *p;
+  if (auto p = args.get("--prompt-text")) over.prompt_text = *p;
+  if (args.get("--max-length")) over.max_tokens = args.get_int("--max-length", 0, 2, 1 << 20);
   const std::string format = args.get_or("--format", "jsonl");
   BTE_REQUIRE(format == "jsonl" || format == "npy", ErrorKind::BadInput,
               "--format must be jsonl or npy, got '", format, "'");
@@ -62,10 +81,11 @@ int cmd_embed(int argc, char** argv) {
 
   OpenedModel m = open_model(args);
   const int d = m.engine->config().hidden;
+  const EmbeddingPlan plan = plan_embedding(m.engine->config(), over);
   PipelineOptions po = pipeline_options(args, m.mode);
-  po.request.outputs.cls = pooling == "cls";
-  po.request.outputs.mean = pooling == "mean";
-  po.request.outputs.normalize = args.flag("--normalize");
+  po.request.outputs = embedding_outputs(plan);
+  po.prefix = plan.prefix;
+  po.max_length = plan.max_tokens;
 
   TextSource src = text_source(args);  // the input opens first: a missing one fails here
   // A file output is a temporary until every row is written; any failure
@@ -83,7 +103,7 @@ int cmd_embed(int argc, char** argv) {
   std::string line;
   char num[32];
   run_pipeline(*m.engine, src, po, [&](int64_t, const RunOutputs& o, int row) {
-    const float* e = (pooling == "cls" ? o.cls : o.mean).data() + int64_t(row) * d;
+    const float* e = pooled_rows(o, plan.pooling).data() + int64_t(row) * d;
     if (npy) {
       npy->append(e);
       return;

@@ -68,6 +68,15 @@ int cmd_info(int argc, char** argv) {
         {"checksums", checks},
     };
     if (c.head_is_random) j["head_seed"] = c.head_seed;
+    const EmbeddingSettings& e = c.embedding;
+    nlohmann::json prompts = nlohmann::json::object();
+    for (const Prompt& p : e.prompts) prompts[p.name] = p.text;
+    j["embedding"] = {{"pooling", pooling_name(e.pooling)},
+                      {"normalize", e.normalize},
+                      {"prompts", prompts},
+                      {"default_prompt", e.default_prompt},
+                      {"max_tokens", c.embedding_max_tokens()},
+                      {"from", e.origin.empty() ? "defaults" : e.origin}};
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
@@ -94,6 +103,16 @@ int cmd_info(int argc, char** argv) {
     else
       std::printf("  head          trained\n");
     std::printf("  labels        %d: %s\n", c.num_labels, labels.c_str());
+  }
+  {
+    const EmbeddingSettings& e = c.embedding;
+    std::printf("  embedding     %s pooling%s, at most %d tokens per text (%s)\n",
+                pooling_name(e.pooling), e.normalize ? ", L2-normalised" : "",
+                c.embedding_max_tokens(),
+                e.origin.empty() ? "bte's defaults" : ("from " + e.origin).c_str());
+    for (const Prompt& p : e.prompts)
+      std::printf("  prompt        %s%s: %s\n", escape_label(p.name).c_str(),
+                  p.name == e.default_prompt ? " (default)" : "", escape_label(p.text).c_str());
   }
   std::printf("  tensors       %zu, %llu bytes\n", f.tensors().size(), (unsigned long long)tensor_bytes);
   std::printf("  tokenizer     %s, %zu bytes embedded\n", h.tokenizer.kind.c_str(),

@@ -90,6 +90,7 @@ int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& 
       check_cut(source, text, opt.truncation == Truncation::Refuse);
       Encoding e;
       try {
+        if (!opt.prefix.empty()) text.insert(0, opt.prefix);
         e = engine.tokenizer().encode(text, max_length);
       } catch (const Error& err) {
         BTE_FAIL(err.kind(), source.where(), ": ", err.what());

@@ -22,6 +22,7 @@ struct PipelineOptions {
   int window = 1024;      // texts read ahead and sorted together
   int max_length = 0;     // tokens per text, specials included (0 = the model's maximum)
   Truncation truncation = Truncation::Truncate;
+  std::string prefix;     // put before every text before tokenizing (an embedding prompt)
   bool progress = false;  // a progress line on stderr
   bool summary = false;   // at the end, one line on stderr: texts, tokens, time, peak RSS
   RunRequest request;

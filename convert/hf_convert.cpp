@@ -15,6 +15,7 @@
 #include "weights/bte_writer.h"
 #include "weights/json_fields.h"
 #include "convert/safetensors.h"
+#include "convert/sentence_transformers.h"
 #include "models/tensor_layout.h"
 
 namespace bte {
@@ -446,6 +447,7 @@ std::vector<std::string> checkpoint_input_files(const std::string& dir) {
   for (const char* f : {"config.json", "model.safetensors", "model.safetensors.index.json"})
     files.push_back(dir + "/" + f);
   for (const ModelFamily* fam : model_families()) files.push_back(dir + "/" + fam->hf_tokenizer_file);
+  for (std::string& f : sentence_transformers_files(dir)) files.push_back(std::move(f));
   try {  // the shards; a bad index is reported by the conversion itself
     const std::string index = files[2];
     if (!exists(index)) return files;
@@ -558,6 +560,12 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
               tok.tokenizer->kind(), " model implies a ",
               "vocabulary of ", tok.tokenizer->vocab_size(), " ids", tok.vocab_note, " but ",
               cfg_path, " says vocab_size ", c.vocab);
+
+  // Embeddings: the sentence-transformers files when present, else the family's default.
+  c.embedding = EmbeddingSettings{};
+  c.embedding.pooling = fam.default_pooling;
+  if (auto st = read_sentence_transformers(o.hf_dir, c, *tok.tokenizer, say)) c.embedding = *st;
+  validate_config(c, cfg_path);
 
   BteHeader h;
   h.config = c;

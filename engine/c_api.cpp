@@ -9,6 +9,7 @@
 #include "base/check.h"
 #include "bte/bte.h"
 #include "engine/batch_planner.h"
+#include "engine/embedding.h"
 #include "engine/engine.h"
 
 struct bte_model {
@@ -219,32 +220,101 @@ const char* bte_model_label(const bte_model* m, int i) {
 }
 int bte_model_max_tokens(const bte_model* m) { return m ? m->engine->config().max_tokens() : -1; }
 
-bte_status bte_embed(bte_model* m, const char* const* texts, size_t n, bte_pooling pooling,
-                     int normalize, float* out, size_t capacity) {
+bte_pooling bte_model_pooling(const bte_model* m) {
+  if (!m) return BTE_POOLING_MODEL;
+  switch (m->engine->config().embedding.pooling) {
+    case bte::Pooling::Cls: return BTE_POOLING_CLS;
+    case bte::Pooling::Mean: return BTE_POOLING_MEAN;
+    case bte::Pooling::Max: return BTE_POOLING_MAX;
+  }
+  return BTE_POOLING_MODEL;
+}
+int bte_model_normalizes(const bte_model* m) {
+  return m ? int(m->engine->config().embedding.normalize) : -1;
+}
+int bte_model_embedding_max_tokens(const bte_model* m) {
+  return m ? m->engine->config().embedding_max_tokens() : -1;
+}
+int bte_model_num_prompts(const bte_model* m) {
+  return m ? int(m->engine->config().embedding.prompts.size()) : -1;
+}
+const char* bte_model_prompt_name(const bte_model* m, int i) {
+  if (!m || i < 0 || size_t(i) >= m->engine->config().embedding.prompts.size()) return nullptr;
+  return m->engine->config().embedding.prompts[size_t(i)].name.c_str();
+}
+const char* bte_model_prompt_text(const bte_model* m, int i) {
+  if (!m || i < 0 || size_t(i) >= m->engine->config().embedding.prompts.size()) return nullptr;
+  return m->engine->config().embedding.prompts[size_t(i)].text.c_str();
+}
+const char* bte_model_default_prompt(const bte_model* m) {
+  return m ? m->engine->config().embedding.default_prompt.c_str() : nullptr;
+}
+
+bte_embed_options bte_embed_default_options(void) {
+  bte_embed_options o;
+  o.pooling = BTE_POOLING_MODEL;
+  o.normalize = -1;
+  o.prompt_name = nullptr;
+  o.prompt_text = nullptr;
+  return o;
+}
+
+bte_status bte_embed_with(bte_model* m, const char* const* texts, size_t n,
+                          const bte_embed_options* options, float* out, size_t capacity) {
   return guarded([&]() -> bte_status {
     if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;
-    const int pool = enum_value(pooling);
-    if (pool != BTE_POOLING_CLS && pool != BTE_POOLING_MEAN)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "pooling = " + std::to_string(pool) +
-                                                  " is not a bte_pooling (BTE_POOLING_CLS or BTE_POOLING_MEAN)");
-    if (normalize != 0 && normalize != 1)
-      return fail(BTE_ERROR_INVALID_ARGUMENT, "normalize = " + std::to_string(normalize) + " is neither 0 nor 1");
+    const bte_embed_options o = options ? *options : bte_embed_default_options();
+    bte::EmbeddingOverrides over;
+    switch (o.pooling) {
+      case BTE_POOLING_MODEL: break;
+      case BTE_POOLING_CLS: over.pooling = bte::Pooling::Cls; break;
+      case BTE_POOLING_MEAN: over.pooling = bte::Pooling::Mean; break;
+      case BTE_POOLING_MAX: over.pooling = bte::Pooling::Max; break;
+      default:
+        return fail(BTE_ERROR_INVALID_ARGUMENT,
+                    "pooling = " + std::to_string(o.pooling) +
+                        " is not a bte_pooling (BTE_POOLING_CLS, _MEAN, _MAX or _MODEL)");
+    }
+    if (o.normalize != -1 && o.normalize != 0 && o.normalize != 1)
+      return fail(BTE_ERROR_INVALID_ARGUMENT,
+                  "normalize = " + std::to_string(o.normalize) + " is neither -1 (the model's), 0 nor 1");
+    if (o.prompt_name && o.prompt_text)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "set prompt_name or prompt_text, not both");
+    if (o.normalize != -1) over.normalize = o.normalize == 1;
+    if (o.prompt_name) over.prompt_name = std::string(o.prompt_name);
+    if (o.prompt_text) over.prompt_text = std::string(o.prompt_text);
     if (!out) return fail(BTE_ERROR_INVALID_ARGUMENT, "out is NULL");
     const size_t d = size_t(m->engine->config().hidden);
     if (bte_status s = check_capacity("out", capacity, n, d, "embeddings"); s != BTE_OK) return s;
     if (bte_status s = check_text_pointers(texts, n); s != BTE_OK) return s;
+    const bte::EmbeddingPlan plan = bte::plan_embedding(m->engine->config(), over);
     bte::RunRequest req;
-    req.outputs.cls = pool == BTE_POOLING_CLS;
-    req.outputs.mean = pool == BTE_POOLING_MEAN;
-    req.outputs.normalize = normalize != 0;
+    req.outputs = bte::embedding_outputs(plan);
     std::vector<float> result(n * d);  // written to out only on success
-    run_texts(m, encode(m, texts, n), req, [&](int i, const bte::RunOutputs& o, int row, const bte::PackedBatch&) {
-      const auto& src = req.outputs.cls ? o.cls : o.mean;
+    const bte::PackedBatch all = m->engine->encode(std::vector<std::string>(texts, texts + n),
+                                                   m->truncation, nullptr, plan.prefix, plan.max_tokens);
+    run_texts(m, all, req, [&](int i, const bte::RunOutputs& r, int row, const bte::PackedBatch&) {
+      const std::vector<float>& src = bte::pooled_rows(r, plan.pooling);
       std::memcpy(&result[size_t(i) * d], src.data() + size_t(row) * d, sizeof(float) * d);
     });
     std::memcpy(out, result.data(), sizeof(float) * result.size());
     return BTE_OK;
   });
+}
+
+bte_status bte_embed(bte_model* m, const char* const* texts, size_t n, bte_pooling pooling,
+                     int normalize, float* out, size_t capacity) {
+  const int pool = enum_value(pooling);
+  if (pool != BTE_POOLING_CLS && pool != BTE_POOLING_MEAN && pool != BTE_POOLING_MAX)
+    return fail(BTE_ERROR_INVALID_ARGUMENT,
+                "pooling = " + std::to_string(pool) +
+                    " is not a bte_pooling (BTE_POOLING_CLS, BTE_POOLING_MEAN or BTE_POOLING_MAX)");
+  if (normalize != 0 && normalize != 1)
+    return fail(BTE_ERROR_INVALID_ARGUMENT, "normalize = " + std::to_string(normalize) + " is neither 0 nor 1");
+  bte_embed_options o = bte_embed_default_options();
+  o.pooling = pool;
+  o.normalize = normalize;
+  return bte_embed_with(m, texts, n, &o, out, capacity);
 }
 
 bte_status bte_classify(bte_model* m, const char* const* texts, size_t n, float* probs,

@@ -94,8 +94,11 @@ class CpuBackend final : public HostBackend {
     cpu::layernorm_inplace(x, rows, c_.hidden, L.ffn_ln_g, L.ffn_ln_b, c_.layer_norm_eps);
   }
   void pool(const float* x, const VarlenLayout& layout, Pooling pooling, float* out) override {
-    if (pooling == Pooling::Cls) cpu::pool_cls(x, layout, c_.hidden, out);
-    else cpu::pool_mean(x, layout, c_.hidden, out);
+    switch (pooling) {
+      case Pooling::Cls: cpu::pool_cls(x, layout, c_.hidden, out); break;
+      case Pooling::Mean: cpu::pool_mean(x, layout, c_.hidden, out); break;
+      case Pooling::Max: cpu::pool_max(x, layout, c_.hidden, out); break;
+    }
   }
   void l2_normalize(float* x, int64_t rows) override { cpu::l2_normalize_rows(x, rows, c_.hidden); }
   void classifier_head(const float* cls, int64_t n, float* tmp, float* logits) override {

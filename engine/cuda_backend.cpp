@@ -265,8 +265,11 @@ class CudaBackend final : public Backend {
     L.n_seqs = layout.n_seqs;
     L.max_len = layout.max_len;
     L.padded = layout.padded;
-    if (pooling == Pooling::Cls) cuda::pool_cls(x, L, c_.hidden, out, stream_);
-    else cuda::pool_mean(x, L, c_.hidden, out, stream_);
+    switch (pooling) {
+      case Pooling::Cls: cuda::pool_cls(x, L, c_.hidden, out, stream_); break;
+      case Pooling::Mean: cuda::pool_mean(x, L, c_.hidden, out, stream_); break;
+      case Pooling::Max: cuda::pool_max(x, L, c_.hidden, out, stream_); break;
+    }
   }
 
   void l2_normalize(float* x, int64_t rows) override {

@@ -82,6 +82,7 @@ void check_finite(const RunOutputs& out, const PackedBatch& batch) {
   check(out.probs, "probs", size_t(out.num_labels));
   check(out.cls, "cls", size_t(out.hidden));
   check(out.mean, "mean", size_t(out.hidden));
+  check(out.max, "max", size_t(out.hidden));
   if (out.hidden > 0) {
     const size_t d = size_t(out.hidden);
     const size_t k = first_non_finite(out.hidden_states.data(), out.hidden_states.size());
@@ -134,14 +135,23 @@ const Tokenizer& Engine::tokenizer() const {
 }
 
 PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation truncation,
-                           std::vector<int>* truncated) const {
-  const int max_tokens = config().max_tokens();
+                           std::vector<int>* truncated, std::string_view prefix,
+                           int max_length) const {
+  const int max_tokens = max_length > 0 ? std::min(max_length, config().max_tokens())
+                                        : config().max_tokens();
+  std::string prompted;
   std::vector<std::vector<int32_t>> seqs;
   seqs.reserve(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     Encoding e;
     try {
-      e = tokenizer().encode(texts[i], max_tokens);
+      if (prefix.empty()) {
+        e = tokenizer().encode(texts[i], max_tokens);
+      } else {
+        prompted.assign(prefix);
+        prompted += texts[i];
+        e = tokenizer().encode(prompted, max_tokens);
+      }
     } catch (const Error& err) {
       BTE_FAIL(err.kind(), "text ", i, ": ", err.what());
     }

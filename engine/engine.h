@@ -74,9 +74,12 @@ class Engine {
   // Texts -> a packed batch with the model's maximum length. Over-long texts
   // are truncated (their indices appended to *truncated when given) or, with
   // Truncation::Refuse, refused with Error(BadInput) naming the text.
+  // `prefix` (a prompt's text) is put before each text; max_tokens > 0
+  // truncates there instead (at most the model's maximum).
   PackedBatch encode(const std::vector<std::string>& texts,
                      Truncation truncation = Truncation::Truncate,
-                     std::vector<int>* truncated = nullptr) const;
+                     std::vector<int>* truncated = nullptr, std::string_view prefix = {},
+                     int max_tokens = 0) const;
 
   RunOutputs run(const PackedBatch& batch, Mode mode, const RunRequest& request);
 

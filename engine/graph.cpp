@@ -15,6 +15,7 @@ const char* op_name(OpKind kind) {
     case OpKind::FfnDownResidualLN: return "ffn_down+residual+ln";
     case OpKind::PoolCls: return "pool_cls";
     case OpKind::PoolMean: return "pool_mean";
+    case OpKind::PoolMax: return "pool_max";
     case OpKind::L2Normalize: return "l2_normalize";
     case OpKind::ClassifierHead: return "classifier_head";
   }
@@ -42,9 +43,10 @@ std::vector<Op> build_graph(const ModelConfig& c, const GraphOutputs& out) {
   }
   if (out.cls || out.logits) g.push_back({OpKind::PoolCls});
   if (out.mean) g.push_back({OpKind::PoolMean});
+  if (out.max) g.push_back({OpKind::PoolMax});
   if (out.logits) g.push_back({OpKind::ClassifierHead});
   // Last: the head reads the raw CLS row.
-  if (out.normalize && (out.cls || out.mean)) g.push_back({OpKind::L2Normalize});
+  if (out.normalize && (out.cls || out.mean || out.max)) g.push_back({OpKind::L2Normalize});
   return g;
 }
 

@@ -4,7 +4,7 @@
 //
 //   embed, then per layer: qkv_projection, attention,
 //   out_projection_residual_ln, ffn_up_gelu, ffn_down_residual_ln;
-//   then pool (cls / mean) and classifier_head, as requested.
+//   then pool (cls / mean / max) and classifier_head, as requested.
 #pragma once
 
 #include <vector>
@@ -22,10 +22,11 @@ enum class OpKind {
   FfnDownResidualLN,
   PoolCls,
   PoolMean,
+  PoolMax,
   L2Normalize,
   ClassifierHead,
 };
-constexpr int kOpKinds = 10;
+constexpr int kOpKinds = 11;
 
 const char* op_name(OpKind kind);
 
@@ -37,6 +38,7 @@ struct Op {
 struct GraphOutputs {
   bool cls = false;        // CLS embedding (row 0 of each sequence)
   bool mean = false;       // mean of each sequence's real rows
+  bool max = false;        // per-column maximum of each sequence's real rows
   bool normalize = false;  // L2-normalise the pooled embeddings
   bool logits = false;     // classifier head (needs a head)
 };

@@ -143,8 +143,11 @@ class ReferenceBackend final : public HostBackend {
   }
 
   void pool(const float* x, const VarlenLayout& layout, Pooling pooling, float* out) override {
-    if (pooling == Pooling::Cls) ref::pool_cls(x, layout, c_.hidden, out);
-    else ref::pool_mean(x, layout, c_.hidden, out);
+    switch (pooling) {
+      case Pooling::Cls: ref::pool_cls(x, layout, c_.hidden, out); break;
+      case Pooling::Mean: ref::pool_mean(x, layout, c_.hidden, out); break;
+      case Pooling::Max: ref::pool_max(x, layout, c_.hidden, out); break;
+    }
   }
   void l2_normalize(float* x, int64_t rows) override { ref::l2_normalize_rows(x, rows, c_.hidden); }
 

@@ -78,7 +78,7 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
   auto carve = [&](Carver& k) {
     struct {
       int32_t *ids, *pos, *cu;
-      float *x, *wide, *ctx, *cls, *mean, *tmp, *logits, *scratch;
+      float *x, *wide, *ctx, *cls, *mean, *max, *tmp, *logits, *scratch;
     } b;
     b.ids = k.take<int32_t>(rows);
     b.pos = k.take<int32_t>(rows);
@@ -88,6 +88,7 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
     b.ctx = k.take<float>(rows * d);
     b.cls = k.take<float>(int64_t(n) * d);
     b.mean = k.take<float>(int64_t(n) * d);
+    b.max = k.take<float>(req.outputs.max ? int64_t(n) * d : 0);
     b.tmp = k.take<float>(int64_t(n) * d);
     b.logits = k.take<float>(int64_t(n) * std::max(C, 1));
     b.scratch = k.take<float>(std::max<int64_t>(scratch, 1));
@@ -122,9 +123,11 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
         break;
       case OpKind::PoolCls: backend_.pool(buf.x, layout, Pooling::Cls, buf.cls); break;
       case OpKind::PoolMean: backend_.pool(buf.x, layout, Pooling::Mean, buf.mean); break;
+      case OpKind::PoolMax: backend_.pool(buf.x, layout, Pooling::Max, buf.max); break;
       case OpKind::L2Normalize:
         if (req.outputs.cls) backend_.l2_normalize(buf.cls, n);
         if (req.outputs.mean) backend_.l2_normalize(buf.mean, n);
+        if (req.outputs.max) backend_.l2_normalize(buf.max, n);
         break;
       case OpKind::ClassifierHead: backend_.classifier_head(buf.cls, n, buf.tmp, buf.logits); break;
     }
@@ -149,6 +152,10 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
   if (req.outputs.mean) {
     out.mean.resize(size_t(n) * d);
     backend_.download(out.mean.data(), buf.mean, sizeof(float) * n * d);
+  }
+  if (req.outputs.max) {
+    out.max.resize(size_t(n) * d);
+    backend_.download(out.max.data(), buf.max, sizeof(float) * n * d);
   }
   if (req.outputs.logits) {
     out.logits.resize(size_t(n) * C);

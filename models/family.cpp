@@ -4,8 +4,6 @@
 
 namespace bte {
 
-const char* pooling_name(Pooling p) { return p == Pooling::Cls ? "cls" : "mean"; }
-
 const std::vector<const ModelFamily*>& model_families() {
   static const std::vector<const ModelFamily*> all = {&xlm_roberta_family()};
   return all;

@@ -32,10 +32,6 @@ enum class PositionRule {
 // far): RoBERTa's dense -> tanh -> out_proj on the first token.
 enum class HeadKind { DenseTanhOnFirstToken };
 
-// How a sequence's rows become one embedding.
-enum class Pooling { Cls, Mean };
-const char* pooling_name(Pooling p);  // "cls", "mean"
-
 // One Hugging Face tensor that feeds a canonical tensor: its name after the
 // family's prefix ("encoder.layer.3.attention.self.query.weight") and the
 // shape the config implies (-1: any size, e.g. the token-type table's rows).

@@ -96,6 +96,24 @@ void validate_labels(const std::vector<std::string>& labels, ErrorKind kind,
   }
 }
 
+const char* pooling_name(Pooling p) {
+  switch (p) {
+    case Pooling::Cls: return "cls";
+    case Pooling::Mean: return "mean";
+    case Pooling::Max: return "max";
+  }
+  return "?";
+}
+
+bool parse_pooling(std::string_view name, Pooling* out) {
+  for (Pooling p : {Pooling::Cls, Pooling::Mean, Pooling::Max})
+    if (name == pooling_name(p)) {
+      *out = p;
+      return true;
+    }
+  return false;
+}
+
 int ModelConfig::first_position() const { return model_family(family).first_position(*this); }
 
 void validate_config(const ModelConfig& c, const std::string& where) {
@@ -133,6 +151,28 @@ void validate_config(const ModelConfig& c, const std::string& where) {
               c.architecture, "' but num_labels ", c.num_labels, " means '", want, "'");
   BTE_REQUIRE(c.has_head() || !c.head_is_random, ErrorKind::BadModel, where,
               ": head_is_random is set but the model has no head");
+  const EmbeddingSettings& e = c.embedding;
+  BTE_REQUIRE(e.prompts.size() <= kMaxPrompts, ErrorKind::BadModel, where, ": ", e.prompts.size(),
+              " prompts, more than ", kMaxPrompts);
+  std::set<std::string_view> names;
+  for (const Prompt& p : e.prompts) {
+    const std::string problem = label_problem(p.name);
+    BTE_REQUIRE(problem.empty(), ErrorKind::BadModel, where, ": prompt name ",
+                escape_label(p.name), " ", problem);
+    BTE_REQUIRE(names.insert(p.name).second, ErrorKind::BadModel, where, ": prompt ",
+                escape_label(p.name), " is named twice");
+    BTE_REQUIRE(p.text.size() <= kMaxPromptBytes, ErrorKind::BadModel, where, ": prompt ",
+                escape_label(p.name), " has ", p.text.size(), " bytes, more than ",
+                kMaxPromptBytes);
+    BTE_REQUIRE(find_invalid_utf8(p.text) == std::string_view::npos, ErrorKind::BadModel, where,
+                ": prompt ", escape_label(p.name), " is not valid UTF-8");
+  }
+  BTE_REQUIRE(e.default_prompt.empty() || e.find_prompt(e.default_prompt), ErrorKind::BadModel,
+              where, ": the default prompt ", escape_label(e.default_prompt),
+              " is not among the prompts");
+  BTE_REQUIRE(e.max_tokens == 0 || (e.max_tokens >= 2 && e.max_tokens <= c.max_tokens()),
+              ErrorKind::BadModel, where, ": embedding max_tokens ", e.max_tokens,
+              " must be 0 (the model's) or 2 to ", c.max_tokens());
 }
 
 }  // namespace bte

@@ -12,6 +12,40 @@
 
 namespace bte {
 
+// How a sequence's rows become one embedding.
+enum class Pooling : uint8_t {
+  Cls,   // the first token's row
+  Mean,  // the mean of the real rows (specials included, padding never)
+  Max,   // per column, the largest value among the real rows
+};
+const char* pooling_name(Pooling p);  // "cls", "mean", "max"
+// "cls" / "mean" / "max"; false for anything else.
+bool parse_pooling(std::string_view name, Pooling* out);
+
+// A named text prepended to every input before tokenizing ("query: "), as
+// sentence-transformers' prompts are.
+struct Prompt {
+  std::string name, text;
+};
+
+// How the model makes embeddings by default: read from a sentence-
+// transformers checkpoint at convert, else the family's default pooling
+// without normalisation. Callers may override each (bte embed's flags).
+struct EmbeddingSettings {
+  Pooling pooling = Pooling::Cls;
+  bool normalize = false;
+  std::vector<Prompt> prompts;
+  std::string default_prompt;  // a name in prompts, or "" (no prompt by default)
+  int max_tokens = 0;          // per text, specials included (max_seq_length); 0 = the model's
+  std::string origin;          // where these came from: "sentence-transformers", or "" (defaults)
+
+  const Prompt* find_prompt(std::string_view name) const {
+    for (const Prompt& p : prompts)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
+};
+
 struct ModelConfig {
   std::string family = "xlm-roberta";  // models/family.h
   std::string architecture = "XLMRobertaForSequenceClassification";  // the family's, with or without head
@@ -31,6 +65,8 @@ struct ModelConfig {
   bool head_is_random = false;      // head made by `bte convert --num-labels`, not trained
   uint64_t head_seed = 0;           // the seed of a random head (0 when trained or absent)
 
+  EmbeddingSettings embedding;
+
   int head_dim() const { return hidden / heads; }
   // The position of a sequence's first token (the family's rule: XLM-R
   // starts at pad_id + 1, BERT at 0).
@@ -38,6 +74,12 @@ struct ModelConfig {
   // Longest sequence, specials included: the positions left after the first.
   int max_tokens() const { return max_positions - first_position(); }
   bool has_head() const { return num_labels > 0; }
+  // Longest text for an embedding: the model's, or less when its
+  // sentence-transformers configuration says so.
+  int embedding_max_tokens() const {
+    return embedding.max_tokens > 0 && embedding.max_tokens < max_tokens() ? embedding.max_tokens
+                                                                            : max_tokens();
+  }
 };
 
 // Caps a config must stay within (generous: XLM-R XXL is 48 x 4096, ffn 16384).
@@ -64,6 +106,8 @@ struct ConfigLimits {
 //   - and, across a model's labels, no two alike (--json's "probs" object would
 //     keep one probability of the two).
 inline constexpr size_t kMaxLabelBytes = 256;
+inline constexpr size_t kMaxPromptBytes = 4096;
+inline constexpr size_t kMaxPrompts = 256;
 
 // Why `name` cannot be a label, or "" when it can ("contains a control
 // character (U+000A) at byte 3", ...).
@@ -81,7 +125,9 @@ void validate_labels(const std::vector<std::string>& labels, ErrorKind kind,
 // heads divide hidden, pad_id inside vocab, room for >= 2 tokens after the
 // first position, 0 < eps < 1, the family's activation, the family's
 // architecture for num_labels, labels.size() == num_labels, each label by
-// validate_labels).
+// validate_labels; the embedding settings: prompt names by the label rule,
+// prompt texts valid UTF-8 of at most kMaxPromptBytes, the default prompt
+// among them, max_tokens 0 or 2..max_tokens()).
 // Throws Error(BadModel) "<where>: <field> ..." naming the first bad field.
 void validate_config(const ModelConfig& c, const std::string& where);
 

@@ -197,9 +197,18 @@ TEST_CASE("bte classify/embed: bad input gets a clear error and exit code", "[cl
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("no classification head"));
 
-  r = run_command(bte + " embed -m " + tiny_model() + " --pooling max hello");
+  r = run_command(bte + " embed -m " + tiny_model() + " --pooling weightedmean hello");
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains("--pooling"));
+  CHECK_THAT(r.err, Catch::Contains("--pooling must be cls, mean or max"));
+  r = run_command(bte + " embed -m " + tiny_model() + " --normalize --no-normalize hello");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("not both"));
+  r = run_command(bte + " embed -m " + tiny_model() + " --prompt query hello");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("no prompt named \"query\" (it has no prompts)"));
+  r = run_command(bte + " embed -m " + tiny_model() + " --prompt q --prompt-text x hello");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("--prompt or --prompt-text, not both"));
   r = run_command(bte + " embed -m " + tiny_model() + " -o " + dir + "/no/such/dir/out.npy hello");
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("cannot open for writing"));

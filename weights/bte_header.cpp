@@ -74,6 +74,12 @@ json header_to_json(const BteHeader& h) {
                  {"num_labels", c.num_labels}};
   j["labels"] = c.labels;
   j["head"] = {{"present", c.has_head()}, {"random", c.head_is_random}, {"seed", c.head_seed}};
+  const EmbeddingSettings& e = c.embedding;
+  json prompts = json::array();
+  for (const Prompt& p : e.prompts) prompts.push_back({{"name", p.name}, {"text", p.text}});
+  j["embedding"] = {{"pooling", pooling_name(e.pooling)}, {"normalize", e.normalize},
+                    {"prompts", std::move(prompts)},       {"default_prompt", e.default_prompt},
+                    {"max_tokens", e.max_tokens},          {"origin", e.origin}};
   json t = entry_to_json(h.tokenizer_blob, false);
   t["kind"] = h.tokenizer.kind;
   t["settings"] = json::object();
@@ -135,6 +141,28 @@ BteHeader header_from_json(const json& j, const std::string& where) {
   BTE_REQUIRE(present == (c.num_labels > 0), ErrorKind::BadModel, where,
               ": header field 'head.present' is ", present, " but config.num_labels is ",
               c.num_labels);
+
+  // Version 1 predates the embedding settings: its defaults are XLM-R's (cls).
+  if (h.meta.format_version >= 2) {
+    const json& ej = jf::get(j, "embedding", where, "");
+    EmbeddingSettings& e = c.embedding;
+    const std::string pooling = jf::get_string(ej, "pooling", where, "embedding");
+    BTE_REQUIRE(parse_pooling(pooling, &e.pooling), ErrorKind::BadModel, where,
+                ": header field 'embedding.pooling' is \"", pooling,
+                "\"; this bte pools by cls, mean or max");
+    e.normalize = jf::get_bool(ej, "normalize", where, "embedding");
+    const json& pj = jf::get(ej, "prompts", where, "embedding");
+    BTE_REQUIRE(pj.is_array(), ErrorKind::BadModel, where,
+                ": header field 'embedding.prompts' must be an array, got ", jf::brief(pj));
+    for (size_t i = 0; i < pj.size(); ++i) {
+      const std::string path = "embedding.prompts[" + std::to_string(i) + "]";
+      e.prompts.push_back({jf::get_string(pj[i], "name", where, path),
+                           jf::get_string(pj[i], "text", where, path)});
+    }
+    e.default_prompt = jf::get_string(ej, "default_prompt", where, "embedding");
+    e.max_tokens = int(jf::get_int(ej, "max_tokens", where, "embedding", 0, ConfigLimits::kMaxPositions));
+    e.origin = jf::get_string(ej, "origin", where, "embedding");
+  }
 
   const json& tj = jf::get(j, "tokenizer", where, "");
   TokenizerRecord& tok = h.tokenizer;

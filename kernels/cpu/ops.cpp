@@ -172,6 +172,27 @@ void pool_mean(const float* x, const VarlenLayout& layout, int d, float* out) {
   }
 }
 
+void pool_max(const float* x, const VarlenLayout& layout, int d, float* out) {
+  detail::apply_num_threads();
+  // One sequence per iteration, its running maximum kept in `out`'s row: the
+  // rows stream through once, each read along its length.
+#pragma omp parallel for schedule(static) if (layout.real_tokens() * d >= kParallelMin)
+  for (int s = 0; s < layout.n_seqs; ++s) {
+    const int L = layout.seq_len(s);
+    const float* base = x + layout.row_begin(s) * d;
+    float* o = out + int64_t(s) * d;
+    if (L == 0) {
+      std::fill(o, o + d, 0.f);
+      continue;
+    }
+    std::memcpy(o, base, sizeof(float) * d);
+    for (int t = 1; t < L; ++t) {
+      const float* r = base + int64_t(t) * d;
+      for (int j = 0; j < d; ++j) o[j] = std::max(o[j], r[j]);
+    }
+  }
+}
+
 void l2_normalize_rows(float* x, int64_t rows, int d) {
   detail::apply_num_threads();
 #pragma omp parallel for schedule(static) if (rows * d >= kParallelMin)

@@ -27,6 +27,7 @@ void layernorm_inplace(float* x, int64_t M, int d, const float* gamma, const flo
 // Twins of the pooling ops in reference/ops.h.
 void pool_cls(const float* x, const VarlenLayout& layout, int d, float* out);
 void pool_mean(const float* x, const VarlenLayout& layout, int d, float* out);
+void pool_max(const float* x, const VarlenLayout& layout, int d, float* out);
 void l2_normalize_rows(float* x, int64_t rows, int d);
 void softmax_rows(float* x, int64_t rows, int n);
 // x = x · Φ(x) (exact erf GELU), in place; twin of ref::gelu_inplace. The

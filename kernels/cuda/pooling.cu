@@ -9,13 +9,19 @@ using namespace pooling_kernel;
 
 void pool_cls(const float* x, const DeviceLayout& layout, int d, float* out, cudaStream_t stream) {
   if (layout.n_seqs == 0) return;
-  pool_kernel<<<unsigned(layout.n_seqs), kThreads, 0, stream>>>(x, layout, d, false, out);
+  pool_kernel<<<unsigned(layout.n_seqs), kThreads, 0, stream>>>(x, layout, d, kPoolCls, out);
   BTE_CUDA_CHECK(cudaGetLastError());
 }
 
 void pool_mean(const float* x, const DeviceLayout& layout, int d, float* out, cudaStream_t stream) {
   if (layout.n_seqs == 0) return;
-  pool_kernel<<<unsigned(layout.n_seqs), kThreads, 0, stream>>>(x, layout, d, true, out);
+  pool_kernel<<<unsigned(layout.n_seqs), kThreads, 0, stream>>>(x, layout, d, kPoolMean, out);
+  BTE_CUDA_CHECK(cudaGetLastError());
+}
+
+void pool_max(const float* x, const DeviceLayout& layout, int d, float* out, cudaStream_t stream) {
+  if (layout.n_seqs == 0) return;
+  pool_kernel<<<unsigned(layout.n_seqs), kThreads, 0, stream>>>(x, layout, d, kPoolMax, out);
   BTE_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -1,5 +1,5 @@
 // CUDA pooling over a VarlenLayout and row L2 normalisation; twins of
-// ref::pool_cls / pool_mean / l2_normalize_rows (kernels/reference/ops.h).
+// ref::pool_cls / pool_mean / pool_max / l2_normalize_rows (kernels/reference/ops.h).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -18,6 +18,7 @@ struct DeviceLayout {
 // x: rows of the layout, [*, d] fp32; out: [n_seqs, d] fp32.
 void pool_cls(const float* x, const DeviceLayout& layout, int d, float* out, cudaStream_t stream);
 void pool_mean(const float* x, const DeviceLayout& layout, int d, float* out, cudaStream_t stream);
+void pool_max(const float* x, const DeviceLayout& layout, int d, float* out, cudaStream_t stream);
 // Each row of x[rows, d] divided by max(its L2 norm, 1e-12) (a zero row stays zero).
 void l2_normalize_rows(float* x, int64_t rows, int d, cudaStream_t stream);
 

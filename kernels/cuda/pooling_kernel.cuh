@@ -16,19 +16,27 @@ __device__ __forceinline__ int64_t first_row(const DeviceLayout& L, int i) {
   return L.padded ? int64_t(i) * L.max_len : L.cu_seqlens[i];
 }
 
-__global__ void pool_kernel(const float* __restrict__ x, DeviceLayout L, int d, bool mean,
+enum PoolMode : int { kPoolCls = 0, kPoolMean = 1, kPoolMax = 2 };
+
+__global__ void pool_kernel(const float* __restrict__ x, DeviceLayout L, int d, int mode,
                             float* __restrict__ out) {
   const int i = blockIdx.x;
   const int len = L.cu_seqlens[i + 1] - L.cu_seqlens[i];
   const float* base = x + first_row(L, i) * d;
   for (int c = threadIdx.x; c < d; c += blockDim.x) {
-    if (!mean) {
+    if (mode == kPoolCls || len == 0) {
       out[int64_t(i) * d + c] = len > 0 ? base[c] : 0.f;
+      continue;
+    }
+    if (mode == kPoolMax) {
+      float m = base[c];
+      for (int r = 1; r < len; ++r) m = fmaxf(m, base[int64_t(r) * d + c]);
+      out[int64_t(i) * d + c] = m;
       continue;
     }
     float s = 0.f;
     for (int r = 0; r < len; ++r) s += base[int64_t(r) * d + c];
-    out[int64_t(i) * d + c] = len > 0 ? s / len : 0.f;
+    out[int64_t(i) * d + c] = s / len;
   }
 }
 

@@ -96,6 +96,18 @@ void pool_mean(const float* x, const VarlenLayout& layout, int d, float* out) {
   }
 }
 
+void pool_max(const float* x, const VarlenLayout& layout, int d, float* out) {
+  for (int s = 0; s < layout.n_seqs; ++s) {
+    const int L = layout.seq_len(s);
+    const float* base = x + layout.row_begin(s) * d;
+    for (int j = 0; j < d; ++j) {
+      float m = L > 0 ? base[j] : 0.f;
+      for (int t = 1; t < L; ++t) m = std::max(m, base[int64_t(t) * d + j]);
+      out[int64_t(s) * d + j] = m;
+    }
+  }
+}
+
 void l2_normalize_rows(float* x, int64_t rows, int d) {
   for (int64_t i = 0; i < rows; ++i) {
     float* r = x + i * d;

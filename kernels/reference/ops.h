@@ -41,6 +41,9 @@ void attention(const float* q, const float* k, const float* v, int64_t ld_qkv,
 // out: [n_seqs, d]
 void pool_cls(const float* x, const VarlenLayout& layout, int d, float* out);
 void pool_mean(const float* x, const VarlenLayout& layout, int d, float* out);
+// Per column, the largest value among the sequence's real rows (sentence-
+// transformers' max pooling: padding never wins). A sequence of no rows gives zeros.
+void pool_max(const float* x, const VarlenLayout& layout, int d, float* out);
 // Each row of x[rows, d] scaled to unit L2 norm (a zero row stays zero).
 void l2_normalize_rows(float* x, int64_t rows, int d);
 

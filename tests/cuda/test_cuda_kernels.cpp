@@ -275,5 +275,12 @@ TEST_CASE("cuda pooling and L2 normalisation match the reference", "[cuda][kerne
     INFO((padded ? "padded" : "packed"));
     CHECK(compare(cls.to_host().data(), want_cls.data(), int64_t(n) * d).max_abs == 0.0);
     CHECK(compare(mean.to_host().data(), want_mean.data(), int64_t(n) * d, 1.0).max_rel <= 1e-5);
+
+    std::vector<float> want_max(size_t(n) * d);
+    ref::pool_max(x.data(), tl.layout, d, want_max.data());
+    DeviceTensor mx(int64_t(n) * d, DType::F32);
+    mx.poison();
+    cuda::pool_max(dx.f32(), L, d, mx.f32(), nullptr);
+    CHECK(compare(mx.to_host().data(), want_max.data(), int64_t(n) * d).max_abs == 0.0);
   }
 }

@@ -13,7 +13,7 @@
 using namespace bte;
 using namespace bte::test;
 
-TEST_CASE("cuda emulation: CLS and mean pooling kernel matches the reference", "[cuda_emu]") {
+TEST_CASE("cuda emulation: CLS, mean and max pooling kernel matches the reference", "[cuda_emu]") {
   const std::vector<int> lengths = {3, 0, 1, 40};
   std::vector<int32_t> cu(lengths.size() + 1, 0);
   for (size_t i = 0; i < lengths.size(); ++i) cu[i + 1] = cu[i] + lengths[i];
@@ -30,13 +30,15 @@ TEST_CASE("cuda emulation: CLS and mean pooling kernel matches the reference", "
       dl.max_len = layout.max_len;
       dl.padded = padded;
       const auto x = random_floats(layout.total_rows() * d, 30 + d);
-      for (bool mean : {false, true}) {
+      using namespace cuda::pooling_kernel;
+      for (int mode : {kPoolCls, kPoolMean, kPoolMax}) {
         std::vector<float> want(size_t(layout.n_seqs) * d), got(want.size(), NAN);
-        (mean ? ref::pool_mean : ref::pool_cls)(x.data(), layout, d, want.data());
-        bte_emu::launch(dim3(unsigned(layout.n_seqs)), cuda::pooling_kernel::kThreads, 0,
-                        [&] { cuda::pooling_kernel::pool_kernel(x.data(), dl, d, mean, got.data()); });
+        (mode == kPoolMean ? ref::pool_mean : mode == kPoolMax ? ref::pool_max : ref::pool_cls)(
+            x.data(), layout, d, want.data());
+        bte_emu::launch(dim3(unsigned(layout.n_seqs)), kThreads, 0,
+                        [&] { pool_kernel(x.data(), dl, d, mode, got.data()); });
         const auto diff = compare(got.data(), want.data(), int64_t(got.size()), 1.0);
-        INFO("d=" << d << (padded ? " padded" : " packed") << (mean ? " mean" : " cls") << ": "
+        INFO("d=" << d << (padded ? " padded" : " packed") << " mode " << mode << ": "
                   << diff.describe());
         CHECK(diff.max_rel <= 1e-6);
       }

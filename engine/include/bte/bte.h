@@ -70,7 +70,12 @@ typedef enum bte_status {
 typedef enum bte_device { BTE_DEVICE_CPU = 0, BTE_DEVICE_CUDA = 1 } bte_device;
 /* The Better Transformer tutorial's three modes; packed is the fastest. */
 typedef enum bte_mode { BTE_MODE_PACKED = 0, BTE_MODE_FUSED = 1, BTE_MODE_REFERENCE = 2 } bte_mode;
-typedef enum bte_pooling { BTE_POOLING_CLS = 0, BTE_POOLING_MEAN = 1 } bte_pooling;
+typedef enum bte_pooling {
+  BTE_POOLING_CLS = 0,  /* the first token's row */
+  BTE_POOLING_MEAN = 1, /* the mean of the text's token rows (specials included) */
+  BTE_POOLING_MAX = 2,  /* per column, the largest value among them */
+  BTE_POOLING_MODEL = -1 /* bte_embed_options only: the model's own (bte_model_pooling) */
+} bte_pooling;
 typedef enum bte_dtype { BTE_DTYPE_FP32 = 0, BTE_DTYPE_BF16 = 1, BTE_DTYPE_FP16 = 2 } bte_dtype;
 
 typedef struct bte_model_options {
@@ -107,7 +112,38 @@ BTE_API int bte_model_num_labels(const bte_model* model);  /* 0 for a bare encod
 BTE_API const char* bte_model_label(const bte_model* model, int index); /* NULL if out of range */
 BTE_API int bte_model_max_tokens(const bte_model* model); /* per text, <s> and </s> included */
 
-/* out: n × hidden floats, row i = text i. out_capacity counts floats. normalize: 0 or 1. */
+/* The model's own embedding settings, as its .bte file carries them (read
+ * from a sentence-transformers checkpoint at conversion; otherwise CLS
+ * pooling without normalisation and no prompt). */
+BTE_API bte_pooling bte_model_pooling(const bte_model* model);  /* BTE_POOLING_MODEL if NULL */
+BTE_API int bte_model_normalizes(const bte_model* model);       /* 1, 0; -1 if NULL */
+BTE_API int bte_model_embedding_max_tokens(const bte_model* model); /* per text; -1 if NULL */
+BTE_API int bte_model_num_prompts(const bte_model* model);      /* -1 if NULL */
+/* The name / text of prompt `index`, or NULL if out of range. */
+BTE_API const char* bte_model_prompt_name(const bte_model* model, int index);
+BTE_API const char* bte_model_prompt_text(const bte_model* model, int index);
+BTE_API const char* bte_model_default_prompt(const bte_model* model); /* "" if none; NULL if NULL */
+
+typedef struct bte_embed_options {
+  int pooling;             /* a bte_pooling; BTE_POOLING_MODEL (default) = the model's */
+  int normalize;           /* 1, 0, or -1 (default) = the model's */
+  const char* prompt_name; /* one of the model's prompts; "" = none; NULL (default) = the
+                              model's default prompt */
+  const char* prompt_text; /* a prompt given as text, put before every text; NULL (default).
+                              Set at most one of prompt_name and prompt_text. */
+} bte_embed_options;
+BTE_API bte_embed_options bte_embed_default_options(void);
+
+/* One embedding per text, as the model makes them by default (options NULL)
+ * or as options change. Texts longer than the model's embedding length (its
+ * sentence-transformers max_seq_length, else bte_model_max_tokens) are
+ * truncated or refused as bte_model_options.truncate says.
+ * out: n × hidden floats, row i = text i; out_capacity counts floats. */
+BTE_API bte_status bte_embed_with(bte_model* model, const char* const* texts, size_t n,
+                                  const bte_embed_options* options, float* out,
+                                  size_t out_capacity);
+/* bte_embed_with with this pooling (not BTE_POOLING_MODEL) and normalize (0 or 1); the
+ * model's default prompt and embedding length. */
 BTE_API bte_status bte_embed(bte_model* model, const char* const* texts, size_t n,
                              bte_pooling pooling, int normalize, float* out, size_t out_capacity);
 
