@@ -15,7 +15,9 @@ namespace {
 namespace jf = json_fields;
 using nlohmann::json;
 constexpr ErrorKind kBad = ErrorKind::BadModel;
-constexpr const char* kPrefix = "sentence_transformers.models.";
+// Module types are Python class paths: "sentence_transformers.models.Pooling"
+// (and, in newer releases, e.g. "sentence_transformers.base.modules.pooling.Pooling").
+constexpr const char* kPackage = "sentence_transformers.";
 
 bool exists(const std::string& p) {
   struct stat st {};
@@ -28,7 +30,7 @@ json read_json(const std::string& path, const char* what) {
 
 struct Module {
   int64_t idx = 0;
-  std::string type, path;  // type without "sentence_transformers.models."
+  std::string type, path;  // type: the class name ("Pooling")
 };
 
 std::vector<Module> read_modules(const std::string& dir) {
@@ -45,9 +47,9 @@ std::vector<Module> read_modules(const std::string& dir) {
     std::string type = jf::get_string(j[i], "type", path, at, "modules.json field");
     m.path = jf::find(j[i], "path") ? jf::get_string(j[i], "path", path, at, "modules.json field")
                                     : std::string();
-    BTE_REQUIRE(type.rfind(kPrefix, 0) == 0, kBad, path, ": module ", m.idx, " has type \"", type,
+    BTE_REQUIRE(type.rfind(kPackage, 0) == 0, kBad, path, ": module ", m.idx, " has type \"", type,
                 "\", which is not one of sentence-transformers' own modules; bte cannot run it");
-    m.type = type.substr(std::char_traits<char>::length(kPrefix));
+    m.type = type.substr(type.rfind('.') + 1);
     mods.push_back(std::move(m));
   }
   std::sort(mods.begin(), mods.end(), [](const Module& a, const Module& b) { return a.idx < b.idx; });
@@ -58,11 +60,13 @@ Pooling read_pooling(const std::string& path, const ModelConfig& c) {
   const json j = read_json(path, "pooling config");
   BTE_REQUIRE(j.is_object(), kBad, path, ": the pooling config must be a JSON object");
   const char* F = "pooling config field";
-  if (const json* d = jf::find(j, "word_embedding_dimension"); d && !d->is_null()) {
-    const int64_t dim = jf::get_int(j, "word_embedding_dimension", path, "", 0, INT32_MAX, F);
-    BTE_REQUIRE(dim == c.hidden, kBad, path, ": word_embedding_dimension is ", dim,
-                " but the model's hidden size is ", c.hidden);
-  }
+  // Older releases say word_embedding_dimension, newer embedding_dimension.
+  for (const char* key : {"word_embedding_dimension", "embedding_dimension"})
+    if (const json* d = jf::find(j, key); d && !d->is_null()) {
+      const int64_t dim = jf::get_int(j, key, path, "", 0, INT32_MAX, F);
+      BTE_REQUIRE(dim == c.hidden, kBad, path, ": ", key, " is ", dim,
+                  " but the model's hidden size is ", c.hidden);
+    }
   if (const json* p = jf::find(j, "include_prompt"); p && !p->is_null())
     BTE_REQUIRE(jf::get_bool(j, "include_prompt", path, "", F), kBad, path,
                 ": include_prompt is false (the prompt's tokens left out of the pooling); bte "
@@ -79,8 +83,25 @@ Pooling read_pooling(const std::string& path, const ModelConfig& c) {
                         {"pooling_mode_lasttoken", std::nullopt}};
   std::vector<std::string> on;
   std::optional<Pooling> chosen;
+  // Newer releases: "pooling_mode": "mean" (a name, or a list of names).
+  if (const json* pm = jf::find(j, "pooling_mode"); pm && !pm->is_null()) {
+    const json names = pm->is_array() ? *pm : json::array({*pm});
+    for (const json& n : names) {
+      BTE_REQUIRE(n.is_string(), kBad, path, ": pooling_mode must name a mode, got ",
+                  jf::brief(*pm));
+      const std::string s = n.get<std::string>();
+      std::optional<Pooling> p;
+      if (s == "cls" || s == "cls_token") p = Pooling::Cls;
+      if (s == "mean" || s == "mean_tokens") p = Pooling::Mean;
+      if (s == "max" || s == "max_tokens") p = Pooling::Max;
+      BTE_REQUIRE(p.has_value(), kBad, path, ": pooling_mode \"", s,
+                  "\" is not one bte implements (cls, mean, max)");
+      on.push_back("pooling_mode \"" + s + "\"");
+      chosen = p;
+    }
+  }
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key().rfind("pooling_mode", 0) != 0) continue;
+    if (it.key().rfind("pooling_mode_", 0) != 0) continue;
     const Mode* m = nullptr;
     for (const Mode& k : modes)
       if (it.key() == k.field) m = &k;
@@ -127,6 +148,11 @@ std::optional<EmbeddingSettings> read_sentence_transformers(
 
   // modules.json: Transformer at the root, then Pooling, then an optional Normalize.
   const std::vector<Module> mods = read_modules(dir);
+  for (const Module& m : mods)
+    BTE_REQUIRE(m.type == "Transformer" || m.type == "Pooling" || m.type == "Normalize", kBad,
+                modules_path, ": module ", m.idx, " (", m.type, ") is one bte cannot apply: it "
+                "runs Transformer, Pooling and a final Normalize only, so this model's vectors "
+                "would come out wrong");
   bool pooled = false;
   for (size_t i = 0; i < mods.size(); ++i) {
     const Module& m = mods[i];
@@ -149,9 +175,8 @@ std::optional<EmbeddingSettings> read_sentence_transformers(
       e.normalize = true;
       continue;
     }
-    BTE_FAIL(kBad, modules_path, ": module ", m.idx, " (", m.type, ") is one bte cannot apply: "
-             "it runs Transformer, Pooling and a final Normalize only, so this model's vectors "
-             "would come out wrong");
+    BTE_FAIL(kBad, modules_path, ": module ", m.idx, " (", m.type, ") is out of place: bte runs "
+             "the Transformer, then one Pooling, then at most a Normalize");
   }
   BTE_REQUIRE(pooled, kBad, modules_path, ": no Pooling module; bte makes one vector per text");
 
