@@ -340,7 +340,7 @@ ST_VARIANTS = [
 ]
 
 
-def write_classic_st_layout(out_dir, pooling, normalize, max_seq_length, prompts, default_prompt_name, tok):
+def write_classic_st_layout(out_dir, pooling, normalize, max_seq_length, prompts, default_prompt_name):
     """Rewrites the sentence-transformers files the way sentence-transformers
     2.x-5.x wrote them (what most checkpoints on the Hub carry): modules.json
     with sentence_transformers.models.* types, sentence_bert_config.json with
@@ -434,7 +434,7 @@ def make_st(base_dir, tok, name, pooling, normalize, max_seq_length, prompts, de
     built.save(out_dir, create_model_card=False)
     tidy_tokenizer_files(out_dir)
     if layout == "classic":
-        write_classic_st_layout(out_dir, pooling, normalize, max_seq_length, prompts, default_prompt_name, tok)
+        write_classic_st_layout(out_dir, pooling, normalize, max_seq_length, prompts, default_prompt_name)
     keys = check_saved_tensors(out_dir, "", [])
 
     def load(**kw):
@@ -532,12 +532,14 @@ def make_sentence_transformers(tok, tmp):
 # Classification heads
 
 def init_sequence_head(model, seed):
-    """classifier.dense / out_proj: weights N(0, 1/fan_in), biases N(0, 0.1^2),
-    drawn in this order after torch.manual_seed(seed)."""
+    """After torch.manual_seed(seed), in this order: classifier.dense.weight
+    N(0, 1/fan_in), dense.bias N(0, 0.1^2), out_proj.weight N(0, 16/fan_in),
+    out_proj.bias N(0, 0.1^2). The <s> state varies little between texts, so
+    out_proj is 4x larger: the logits then spread over a few units."""
     torch.manual_seed(seed)
     with torch.no_grad():
-        for lin in (model.classifier.dense, model.classifier.out_proj):
-            w = torch.randn(lin.weight.shape, dtype=torch.float32) / math.sqrt(lin.weight.shape[1])
+        for lin, scale in ((model.classifier.dense, 1.0), (model.classifier.out_proj, 4.0)):
+            w = scale * torch.randn(lin.weight.shape, dtype=torch.float32) / math.sqrt(lin.weight.shape[1])
             b = 0.1 * torch.randn(lin.bias.shape, dtype=torch.float32)
             lin.weight.copy_(w)
             lin.bias.copy_(b)
