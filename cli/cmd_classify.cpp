@@ -1,7 +1,9 @@
-// bte classify -m model.bte [TEXT... | -f FILE | -] [--json] [--top-k K]
+// bte classify -m model.bte [TEXT... | -f FILE | -] [--json] [--top-k K] [--output probs|logits]
 //   [--batch-size N] [--max-tokens N] [--max-length N] [--no-truncate] [model options]
-// One result per input line, in input order: "label<TAB>probability" (top K
-// pairs with --top-k), or JSON lines with every label's probability.
+// One result per input line, in input order: "label<TAB>score" (top K pairs
+// with --top-k; the score is the head's activation of the logit — softmax,
+// sigmoid or none, as the checkpoint says — or the logit with --output
+// logits), or JSON lines with every label's score and logit.
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -28,16 +30,20 @@ std::set<std::string> with(std::set<std::string> a, const std::set<std::string>&
 
 int cmd_classify(int argc, char** argv) {
   const Args args(argc, argv, 2,
-                  with(with(kModelValued, kPipelineValued), {"--top-k"}),
+                  with(with(kModelValued, kPipelineValued), {"--top-k", "--output"}),
                   with(with(kModelFlags, kPipelineFlags), {"--json", "--help"}),
                   {{"-m", "--model"}, {"-f", "--file"}, {"-k", "--top-k"}});
   if (args.flag("--help")) {
     std::printf(
         "usage: bte classify -m model.bte [TEXT... | -f FILE | -] [options]\n"
         "Classifies each text (one per line from a file or stdin) and prints one result per\n"
-        "input, in input order: label<TAB>probability, or JSON lines with --json.\n\n%s"
-        "  --json                JSON lines: {\"label\", \"probability\", \"probs\": {label: p}}\n"
-        "  -k, --top-k K         print the K most probable labels (default 1)\n"
+        "input, in input order: label<TAB>score, or JSON lines with --json. The score is\n"
+        "the model's head activation of the logit (`bte info`: softmax over the labels,\n"
+        "a sigmoid per label, or none for regression).\n\n%s"
+        "  --json                JSON lines: {\"label\", \"probability\", \"probs\": {label: score},\n"
+        "                        \"logits\": {label: logit}, \"activation\"}\n"
+        "  --output probs|logits print scores (default) or raw logits\n"
+        "  -k, --top-k K         print the K highest-scoring labels (default 1)\n"
         "%s"
         "A progress line goes to stderr when it is a terminal.\nExit status: 0 success, 1 bad input or usage, 2 model or device error.\n",
         kModelHelp, kPipelineHelp);
@@ -50,6 +56,10 @@ int cmd_classify(int argc, char** argv) {
               "--num-labels");
   const int top_k = args.get_int("--top-k", 1, 1, c.num_labels);
   const bool json = args.flag("--json");
+  const std::string output = args.get_or("--output", "probs");
+  BTE_REQUIRE(output == "probs" || output == "logits", ErrorKind::BadInput,
+              "--output must be probs or logits, got '", output, "'");
+  const bool logits = output == "logits";
 
   PipelineOptions po = pipeline_options(args, m.mode);
   po.request.outputs.logits = true;
@@ -59,6 +69,7 @@ int cmd_classify(int argc, char** argv) {
   std::string line;
   run_pipeline(*m.engine, src, po, [&](int64_t, const RunOutputs& out, int row) {
     const float* p = out.probs.data() + int64_t(row) * c.num_labels;
+    const float* lg = out.logits.data() + int64_t(row) * c.num_labels;
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p[a] > p[b]; });
     if (json) {
@@ -68,6 +79,10 @@ int cmd_classify(int argc, char** argv) {
       nlohmann::json probs = nlohmann::json::object();
       for (int k = 0; k < c.num_labels; ++k) probs[c.labels[k]] = p[k];
       j["probs"] = probs;
+      nlohmann::json lj = nlohmann::json::object();
+      for (int k = 0; k < c.num_labels; ++k) lj[c.labels[k]] = lg[k];
+      j["logits"] = lj;
+      j["activation"] = head_activation_name(c.head_activation);
       if (top_k > 1) {
         nlohmann::json top = nlohmann::json::array();
         for (int k = 0; k < top_k; ++k) top.push_back({{"label", c.labels[order[k]]}, {"probability", p[order[k]]}});
@@ -78,7 +93,7 @@ int cmd_classify(int argc, char** argv) {
       line.clear();
       char num[32];
       for (int k = 0; k < top_k; ++k) {
-        std::snprintf(num, sizeof num, "%.6f", p[order[k]]);
+        std::snprintf(num, sizeof num, logits ? "%.6g" : "%.6f", (logits ? lg : p)[order[k]]);
         line += (k ? "\t" : "") + c.labels[order[k]] + "\t" + num;
       }
       line += "\n";

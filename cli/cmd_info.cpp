@@ -60,6 +60,7 @@ int cmd_info(int argc, char** argv) {
         {"num_labels", c.num_labels},
         {"labels", c.labels},
         {"head", head},
+        {"head_activation", head_activation_name(c.head_activation)},
         {"tensors", f.tensors().size()},
         {"tensor_bytes", tensor_bytes},
         {"tokenizer", h.tokenizer.kind},
@@ -102,6 +103,7 @@ int cmd_info(int argc, char** argv) {
                   (unsigned long long)c.head_seed);
     else
       std::printf("  head          trained\n");
+    std::printf("  scores        %s of the logits\n", head_activation_name(c.head_activation));
     std::printf("  labels        %d: %s\n", c.num_labels, labels.c_str());
   }
   {

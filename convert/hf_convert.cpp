@@ -45,6 +45,7 @@ struct HfConfig {
   std::string architecture;
   bool classifier = false;  // *ForSequenceClassification
   json id2label;            // as in config.json; null when absent
+  std::string problem_type;  // "" when absent
 };
 
 // id2label's names in id order. Its keys must be exactly "0".."N-1" and each
@@ -144,6 +145,8 @@ HfConfig read_config(const std::string& dir) {
                 " tokenizer for ", fam.name, " fixes it at ", want);
   }
   if (const json* m = jf::find(j, "id2label")) h.id2label = *m;
+  if (const json* p = jf::find(j, "problem_type"); p && !p->is_null())
+    h.problem_type = jf::get_string(j, "problem_type", path, "", F);
   return h;
 }
 
@@ -524,6 +527,9 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     c.labels = o.labels;
   }
   c.architecture = fam.architecture_for(c.num_labels > 0);
+  BTE_REQUIRE(head_activation_for(std::max(c.num_labels, 1), hc.problem_type, &c.head_activation),
+              kBad, cfg_path, ": problem_type \"", hc.problem_type, "\" is not one bte knows "
+              "(single_label_classification, multi_label_classification, regression)");
   validate_config(c, cfg_path);
 
   // Plan every output tensor (all shapes checked before anything is written):

@@ -125,7 +125,7 @@ Pooling read_pooling(const std::string& path, const ModelConfig& c) {
 
 std::vector<std::string> sentence_transformers_files(const std::string& dir) {
   std::vector<std::string> files = {dir + "/modules.json", dir + "/config_sentence_transformers.json",
-                                    dir + "/sentence_bert_config.json"};
+                                    dir + "/sentence_bert_config.json", dir + "/tokenizer_config.json"};
   try {  // the pooling config's path is in modules.json; a bad one is reported by the reader
     if (exists(files[0]))
       for (const Module& m : read_modules(dir))
@@ -204,7 +204,18 @@ std::optional<EmbeddingSettings> read_sentence_transformers(
     }
   }
 
-  // sentence_bert_config.json: the length texts are cut to.
+  // The length texts are cut to: sentence_bert_config.json's max_seq_length
+  // (releases up to 5), else the tokenizer's model_max_length (6, which
+  // writes no max_seq_length).
+  auto take_length = [&](int64_t n, const std::string& from) {
+    if (n < c.max_tokens()) {
+      e.max_tokens = int(n);
+    } else if (n > c.max_tokens()) {
+      say(from + " is " + std::to_string(n) + ", more than the model's " +
+          std::to_string(c.max_tokens()) + " positions take; using " + std::to_string(c.max_tokens()));
+    }
+  };
+  bool have_length = false;
   const std::string sb_path = dir + "/sentence_bert_config.json";
   if (exists(sb_path)) {
     const json j = read_json(sb_path, "sentence_bert_config.json");
@@ -213,14 +224,18 @@ std::optional<EmbeddingSettings> read_sentence_transformers(
       BTE_REQUIRE(!jf::get_bool(j, "do_lower_case", sb_path, "", "field"), kBad, sb_path,
                   ": do_lower_case is true; bte's tokenizer does not lower-case texts");
     if (const json* m = jf::find(j, "max_seq_length"); m && !m->is_null()) {
-      const int64_t n = jf::get_int(j, "max_seq_length", sb_path, "", 2, INT32_MAX, "field");
-      if (n < c.max_tokens()) {
-        e.max_tokens = int(n);
-      } else if (n > c.max_tokens()) {
-        say("max_seq_length " + std::to_string(n) + " in sentence_bert_config.json is more than "
-            "the model's " + std::to_string(c.max_tokens()) + " positions take; using " +
-            std::to_string(c.max_tokens()));
-      }
+      take_length(jf::get_int(j, "max_seq_length", sb_path, "", 2, INT32_MAX, "field"),
+                  "sentence_bert_config.json's max_seq_length");
+      have_length = true;
+    }
+  }
+  const std::string tc_path = dir + "/tokenizer_config.json";
+  if (!have_length && exists(tc_path)) {
+    const json j = read_json(tc_path, "tokenizer_config.json");
+    // Tokenizers without a limit say a huge number (1e30): no limit of their own.
+    if (const json* m = j.is_object() ? jf::find(j, "model_max_length") : nullptr;
+        m && m->is_number() && m->get<double>() >= 2) {
+      if (m->get<double>() < double(c.max_tokens())) e.max_tokens = int(m->get<double>());
     }
   }
 

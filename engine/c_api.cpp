@@ -317,25 +317,45 @@ bte_status bte_embed(bte_model* m, const char* const* texts, size_t n, bte_pooli
   return bte_embed_with(m, texts, n, &o, out, capacity);
 }
 
-bte_status bte_classify(bte_model* m, const char* const* texts, size_t n, float* probs,
-                        size_t capacity) {
+namespace {
+
+// bte_classify / bte_classify_logits: n rows of the head's scores or logits.
+bte_status classify(bte_model* m, const char* const* texts, size_t n, float* dst, size_t capacity,
+                    const char* name, bool logits) {
   return guarded([&]() -> bte_status {
     if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;
-    if (!probs) return fail(BTE_ERROR_INVALID_ARGUMENT, "probs is NULL");
+    if (!dst) return fail(BTE_ERROR_INVALID_ARGUMENT, std::string(name) + " is NULL");
     const size_t C = size_t(m->engine->config().num_labels);
     if (C == 0)
       return fail(BTE_ERROR_INVALID_ARGUMENT, "this model has no classification head (a bare encoder)");
-    if (bte_status s = check_capacity("probs", capacity, n, C, "texts"); s != BTE_OK) return s;
+    if (bte_status s = check_capacity(name, capacity, n, C, "texts"); s != BTE_OK) return s;
     if (bte_status s = check_text_pointers(texts, n); s != BTE_OK) return s;
     bte::RunRequest req;
     req.outputs.logits = true;
     std::vector<float> result(n * C);
     run_texts(m, encode(m, texts, n), req, [&](int i, const bte::RunOutputs& o, int row, const bte::PackedBatch&) {
-      std::memcpy(&result[size_t(i) * C], o.probs.data() + size_t(row) * C, sizeof(float) * C);
+      const std::vector<float>& src = logits ? o.logits : o.probs;
+      std::memcpy(&result[size_t(i) * C], src.data() + size_t(row) * C, sizeof(float) * C);
     });
-    std::memcpy(probs, result.data(), sizeof(float) * result.size());
+    std::memcpy(dst, result.data(), sizeof(float) * result.size());
     return BTE_OK;
   });
+}
+
+}  // namespace
+
+bte_status bte_classify(bte_model* m, const char* const* texts, size_t n, float* probs,
+                        size_t capacity) {
+  return classify(m, texts, n, probs, capacity, "probs", false);
+}
+
+bte_status bte_classify_logits(bte_model* m, const char* const* texts, size_t n, float* logits,
+                               size_t capacity) {
+  return classify(m, texts, n, logits, capacity, "logits", true);
+}
+
+const char* bte_model_head_activation(const bte_model* m) {
+  return m ? head_activation_name(m->engine->config().head_activation) : nullptr;
 }
 
 bte_status bte_count_tokens(bte_model* m, const char* const* texts, size_t n, size_t* total) {

@@ -25,7 +25,16 @@ struct Carver {
   }
 };
 
-void softmax_row(const float* x, int n, float* out) {
+// The head's scores from its logits (ModelConfig::head_activation).
+void activate_row(HeadActivation a, const float* x, int n, float* out) {
+  if (a == HeadActivation::Identity) {
+    std::copy(x, x + n, out);
+    return;
+  }
+  if (a == HeadActivation::Sigmoid) {
+    for (int j = 0; j < n; ++j) out[j] = float(1.0 / (1.0 + std::exp(-double(x[j]))));
+    return;
+  }
   float m = -INFINITY;
   for (int j = 0; j < n; ++j) m = std::max(m, x[j]);
   double s = 0;
@@ -161,7 +170,8 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
     out.logits.resize(size_t(n) * C);
     out.probs.resize(size_t(n) * C);
     backend_.download(out.logits.data(), buf.logits, sizeof(float) * n * C);
-    for (int i = 0; i < n; ++i) softmax_row(&out.logits[size_t(i) * C], C, &out.probs[size_t(i) * C]);
+    for (int i = 0; i < n; ++i)
+      activate_row(c.head_activation, &out.logits[size_t(i) * C], C, &out.probs[size_t(i) * C]);
   }
   backend_.synchronize();
   return out;

@@ -26,7 +26,7 @@ struct RunOutputs {
   int n_seqs = 0, hidden = 0, num_labels = 0;
   std::vector<float> hidden_states;  // [T, d], packed (real tokens only)
   std::vector<float> cls, mean, max;  // [n, d], each when asked for
-  std::vector<float> logits, probs;  // [n, C]
+  std::vector<float> logits, probs;  // [n, C]; probs: the head's activation of the logits
 };
 
 class Runner {

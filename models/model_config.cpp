@@ -114,6 +114,35 @@ bool parse_pooling(std::string_view name, Pooling* out) {
   return false;
 }
 
+const char* head_activation_name(HeadActivation a) {
+  switch (a) {
+    case HeadActivation::Softmax: return "softmax";
+    case HeadActivation::Sigmoid: return "sigmoid";
+    case HeadActivation::Identity: return "none";
+  }
+  return "?";
+}
+
+bool parse_head_activation(std::string_view name, HeadActivation* out) {
+  for (HeadActivation a : {HeadActivation::Softmax, HeadActivation::Sigmoid, HeadActivation::Identity})
+    if (name == head_activation_name(a)) {
+      *out = a;
+      return true;
+    }
+  return false;
+}
+
+bool head_activation_for(int num_labels, std::string_view problem_type, HeadActivation* out) {
+  if (problem_type == "regression") *out = HeadActivation::Identity;
+  else if (problem_type == "multi_label_classification") *out = HeadActivation::Sigmoid;
+  else if (problem_type == "single_label_classification") *out = HeadActivation::Softmax;
+  else if (problem_type.empty())
+    *out = num_labels == 1 ? HeadActivation::Sigmoid : HeadActivation::Softmax;
+  else
+    return false;
+  return true;
+}
+
 int ModelConfig::first_position() const { return model_family(family).first_position(*this); }
 
 void validate_config(const ModelConfig& c, const std::string& where) {

@@ -46,6 +46,17 @@ struct EmbeddingSettings {
   }
 };
 
+// What turns a classification head's logits into scores (Hugging Face's
+// rule, from config.json's problem_type): a softmax over the labels
+// (single-label), a sigmoid per label (multi-label, and a one-label head
+// such as a reranker's), or the raw value (regression).
+enum class HeadActivation : uint8_t { Softmax, Sigmoid, Identity };
+const char* head_activation_name(HeadActivation a);  // "softmax", "sigmoid", "none"
+bool parse_head_activation(std::string_view name, HeadActivation* out);
+// The activation for a head of `num_labels` with config.json's `problem_type`
+// ("" when absent). False for a problem_type bte does not know.
+bool head_activation_for(int num_labels, std::string_view problem_type, HeadActivation* out);
+
 struct ModelConfig {
   std::string family = "xlm-roberta";  // models/family.h
   std::string architecture = "XLMRobertaForSequenceClassification";  // the family's, with or without head
@@ -64,6 +75,7 @@ struct ModelConfig {
   std::vector<std::string> labels;  // id2label, num_labels entries
   bool head_is_random = false;      // head made by `bte convert --num-labels`, not trained
   uint64_t head_seed = 0;           // the seed of a random head (0 when trained or absent)
+  HeadActivation head_activation = HeadActivation::Softmax;
 
   EmbeddingSettings embedding;
 

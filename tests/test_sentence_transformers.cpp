@@ -240,3 +240,20 @@ TEST_CASE("sentence-transformers: what bte cannot honour is refused at convert",
     CHECK_FALSE(std::filesystem::exists(tmp / "out.bte"));
   }
 }
+
+TEST_CASE("sentence-transformers: the newer layout takes its length from tokenizer_config.json",
+          "[st][cli]") {
+  TempDir tmp;
+  // sentence-transformers 6 writes no max_seq_length; the tokenizer's limit is it.
+  const CommandResult r = convert_edited(
+      tmp, "tokenizer_config.json", [](json& j) { j["model_max_length"] = 20; }, "st_max");
+  REQUIRE(r.exit_code == 0);
+  auto engine = Engine::load(tmp / "out.bte", {});
+  CHECK(engine->config().embedding_max_tokens() == 20);
+  CHECK(engine->config().embedding.pooling == Pooling::Max);
+  // A tokenizer without a limit (Hugging Face writes 1e30) leaves the model's.
+  const CommandResult big = convert_edited(
+      tmp, "tokenizer_config.json", [](json& j) { j["model_max_length"] = 1e30; }, "st_max");
+  REQUIRE(big.exit_code == 0);
+  CHECK(Engine::load(tmp / "out.bte", {})->config().embedding_max_tokens() == 64);
+}

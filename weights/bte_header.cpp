@@ -73,7 +73,10 @@ json header_to_json(const BteHeader& h) {
                  {"layer_norm_eps", double(c.layer_norm_eps)}, {"activation", c.activation},
                  {"num_labels", c.num_labels}};
   j["labels"] = c.labels;
-  j["head"] = {{"present", c.has_head()}, {"random", c.head_is_random}, {"seed", c.head_seed}};
+  j["head"] = {{"present", c.has_head()},
+               {"random", c.head_is_random},
+               {"seed", c.head_seed},
+               {"activation", head_activation_name(c.head_activation)}};
   const EmbeddingSettings& e = c.embedding;
   json prompts = json::array();
   for (const Prompt& p : e.prompts) prompts.push_back({{"name", p.name}, {"text", p.text}});
@@ -138,6 +141,14 @@ BteHeader header_from_json(const json& j, const std::string& where) {
   const bool present = jf::get_bool(hj, "present", where, "head");
   c.head_is_random = jf::get_bool(hj, "random", where, "head");
   c.head_seed = uint64_t(jf::get_int(hj, "seed", where, "head", 0, INT64_MAX));
+  if (h.meta.format_version >= 2) {
+    const std::string act = jf::get_string(hj, "activation", where, "head");
+    BTE_REQUIRE(parse_head_activation(act, &c.head_activation), ErrorKind::BadModel, where,
+                ": header field 'head.activation' is \"", act,
+                "\"; this bte knows softmax, sigmoid and none");
+  } else {  // version 1 wrote no activation: Hugging Face's rule without a problem_type
+    head_activation_for(c.num_labels, "", &c.head_activation);
+  }
   BTE_REQUIRE(present == (c.num_labels > 0), ErrorKind::BadModel, where,
               ": header field 'head.present' is ", present, " but config.num_labels is ",
               c.num_labels);

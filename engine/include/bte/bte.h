@@ -147,9 +147,17 @@ BTE_API bte_status bte_embed_with(bte_model* model, const char* const* texts, si
 BTE_API bte_status bte_embed(bte_model* model, const char* const* texts, size_t n,
                              bte_pooling pooling, int normalize, float* out, size_t out_capacity);
 
-/* probs: n × num_labels floats (softmax), row i = text i. */
+/* probs: n × num_labels floats, row i = text i: the head's scores, i.e. its
+ * activation of the logits as the checkpoint's problem_type says
+ * (bte_model_head_activation: "softmax" over the labels, "sigmoid" per label —
+ * multi-label heads and one-label heads such as rerankers' — or "none", the
+ * raw value, for regression). */
 BTE_API bte_status bte_classify(bte_model* model, const char* const* texts, size_t n, float* probs,
                                 size_t probs_capacity);
+/* logits: n × num_labels floats, the head's raw outputs. */
+BTE_API bte_status bte_classify_logits(bte_model* model, const char* const* texts, size_t n,
+                                       float* logits, size_t logits_capacity);
+BTE_API const char* bte_model_head_activation(const bte_model* model); /* NULL if NULL */
 
 /* Per-token hidden states. First ask how many tokens the texts make (after
  * truncation, <s> and </s> included), then pass out with at least
