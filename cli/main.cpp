@@ -25,6 +25,7 @@ const Command kCommands[] = {
     {"tokenize", bte::cli::cmd_tokenize, "print XLM-R token ids, one line per text"},
     {"classify", bte::cli::cmd_classify, "classify texts: label and probability per line"},
     {"embed", bte::cli::cmd_embed, "one embedding per text (jsonl or .npy)"},
+    {"rerank", bte::cli::cmd_rerank, "score (query, document) pairs with a cross-encoder"},
     {"bench", bte::cli::cmd_bench, "the tutorial benchmark: reference vs fused vs packed"},
     {"tutorial", bte::cli::cmd_tutorial, "the Better Transformer tutorial's batches, packed"},
     {"convert", bte::cli::cmd_convert, "Hugging Face checkpoint -> one .bte model file"},

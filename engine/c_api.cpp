@@ -1,5 +1,6 @@
 // The C boundary: bte::Error and every other exception become a status code
 // and a thread-local message here; nothing crosses into C.
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <new>
@@ -8,7 +9,7 @@
 
 #include "base/check.h"
 #include "bte/bte.h"
-#include "engine/batch_planner.h"
+#include "engine/batched_run.h"
 #include "engine/embedding.h"
 #include "engine/engine.h"
 
@@ -104,24 +105,12 @@ bte::PackedBatch encode(const bte_model* m, const char* const* texts, size_t n) 
 }
 
 // Runs the encoded texts in length-sorted batches; emit(text index, outputs, row, batch).
-template <typename Emit>
-void run_texts(bte_model* m, const bte::PackedBatch& packed, const bte::RunRequest& req, Emit&& emit) {
-  const size_t n = size_t(packed.n_seqs());
-  std::vector<int> lengths(n);
-  for (size_t i = 0; i < n; ++i) lengths[i] = packed.cu_seqlens[i + 1] - packed.cu_seqlens[i];
+void run_texts(bte_model* m, const bte::PackedBatch& packed, const bte::RunRequest& req,
+               const bte::BatchedEmit& emit) {
   bte::BatchLimits limits;
   limits.max_batch = 256;
   limits.max_tokens = m->max_batch_tokens;
-  limits.padded = m->mode != bte::Mode::Packed;
-  for (const auto& batch : bte::plan_batches(lengths, limits)) {
-    std::vector<std::vector<int32_t>> seqs;
-    for (int i : batch)
-      seqs.emplace_back(packed.ids.begin() + packed.cu_seqlens[i],
-                        packed.ids.begin() + packed.cu_seqlens[i + 1]);
-    const bte::PackedBatch b = bte::PackedBatch::from_ids(seqs, m->engine->config().first_position());
-    const bte::RunOutputs out = m->engine->run(b, m->mode, req);
-    for (size_t r = 0; r < batch.size(); ++r) emit(batch[r], out, int(r), b);
-  }
+  bte::run_batched(*m->engine, packed, m->mode, req, limits, emit);
 }
 
 }  // namespace
@@ -356,6 +345,36 @@ bte_status bte_classify_logits(bte_model* m, const char* const* texts, size_t n,
 
 const char* bte_model_head_activation(const bte_model* m) {
   return m ? head_activation_name(m->engine->config().head_activation) : nullptr;
+}
+
+bte_status bte_rerank(bte_model* m, const char* query, const char* const* docs, size_t n,
+                      int raw_scores, float* scores, size_t capacity) {
+  return guarded([&]() -> bte_status {
+    if (bte_status s = check_call(m, docs, n); s != BTE_OK) return s;
+    if (!query) return fail(BTE_ERROR_INVALID_ARGUMENT, "query is NULL");
+    if (raw_scores != 0 && raw_scores != 1)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "raw_scores = " + std::to_string(raw_scores) + " is neither 0 nor 1");
+    if (!scores) return fail(BTE_ERROR_INVALID_ARGUMENT, "scores is NULL");
+    if (m->engine->config().num_labels != 1)
+      return fail(BTE_ERROR_INVALID_ARGUMENT,
+                  "this model has " + std::to_string(m->engine->config().num_labels) +
+                      " labels; reranking needs a cross-encoder with a one-label head");
+    if (bte_status s = check_capacity("scores", capacity, n, 1, "documents"); s != BTE_OK) return s;
+    if (bte_status s = check_text_pointers(docs, n); s != BTE_OK) return s;
+    std::vector<std::pair<std::string, std::string>> pairs;
+    pairs.reserve(n);
+    for (size_t i = 0; i < n; ++i) pairs.emplace_back(query, docs[i]);
+    bte::RunRequest req;
+    req.outputs.logits = true;
+    std::vector<float> result(n);
+    run_texts(m, m->engine->encode_pairs(pairs, m->truncation), req,
+              [&](int i, const bte::RunOutputs& o, int row, const bte::PackedBatch&) {
+                const double logit = o.logits[size_t(row)];
+                result[size_t(i)] = raw_scores ? float(logit) : float(1.0 / (1.0 + std::exp(-logit)));
+              });
+    std::memcpy(scores, result.data(), sizeof(float) * n);
+    return BTE_OK;
+  });
 }
 
 bte_status bte_count_tokens(bte_model* m, const char* const* texts, size_t n, size_t* total) {

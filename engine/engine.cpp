@@ -165,6 +165,30 @@ PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation tru
   return PackedBatch::from_ids(seqs, config().first_position(), max_tokens);
 }
 
+PackedBatch Engine::encode_pairs(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                 Truncation truncation, std::vector<int>* truncated) const {
+  const int max_tokens = config().max_tokens();
+  BTE_REQUIRE(max_tokens >= 4, ErrorKind::BadInput, "this model takes at most ", max_tokens,
+              " tokens, too few for a pair");
+  std::vector<std::vector<int32_t>> seqs;
+  seqs.reserve(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    Encoding e;
+    try {
+      e = tokenizer().encode_pair(pairs[i].first, pairs[i].second, max_tokens);
+    } catch (const Error& err) {
+      BTE_FAIL(err.kind(), "pair ", i, ": ", err.what());
+    }
+    if (e.truncated()) {
+      BTE_REQUIRE(truncation == Truncation::Truncate, ErrorKind::BadInput, "pair ", i, " has ",
+                  e.full_length, " tokens; the model takes at most ", max_tokens);
+      if (truncated) truncated->push_back(int(i));
+    }
+    seqs.push_back(std::move(e.ids));
+  }
+  return PackedBatch::from_ids(seqs, config().first_position(), max_tokens);
+}
+
 Backend& Engine::backend(Mode mode) {
   // caller holds mu_
   const bool gpu = options_.device == Device::Cuda;

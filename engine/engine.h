@@ -81,6 +81,13 @@ class Engine {
                      std::vector<int>* truncated = nullptr, std::string_view prefix = {},
                      int max_tokens = 0) const;
 
+  // (first, second) pairs -> a packed batch in the tokenizer's pair template
+  // (a cross-encoder's input), truncated "longest_first" to the model's
+  // maximum (their indices appended to *truncated) or refused.
+  PackedBatch encode_pairs(const std::vector<std::pair<std::string, std::string>>& pairs,
+                           Truncation truncation = Truncation::Truncate,
+                           std::vector<int>* truncated = nullptr) const;
+
   RunOutputs run(const PackedBatch& batch, Mode mode, const RunRequest& request);
 
   // Builds the mode's backend now, which run() otherwise does on its first

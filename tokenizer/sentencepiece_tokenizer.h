@@ -42,6 +42,10 @@ class SentencePieceTokenizer final : public Tokenizer {
   TokenizerSettings settings() const override { return settings_for_vocab(vocab_size()); }
   // <s> pieces </s>; an empty text gives {<s>, </s>}.
   Encoding encode(std::string_view text, int max_tokens) const override;
+  // <s> first </s></s> second </s> (XLM-R's pair template); max_tokens >= 4.
+  // An empty second text is still a pair: <s> first </s></s></s>.
+  Encoding encode_pair(std::string_view first, std::string_view second,
+                       int max_tokens) const override;
   // pieces + 1 (fairseq offset) + 1 (<mask>).
   int32_t vocab_size() const override;
   int32_t pad_id() const override { return kPad; }
@@ -50,6 +54,8 @@ class SentencePieceTokenizer final : public Tokenizer {
 
  private:
   explicit SentencePieceTokenizer(std::unique_ptr<sentencepiece::SentencePieceProcessor> sp);
+  // The text's model ids without specials (strict UTF-8, as encode()).
+  std::vector<int32_t> pieces(std::string_view text) const;
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
 };
 

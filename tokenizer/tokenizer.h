@@ -42,6 +42,12 @@ class Tokenizer {
   // total. Invalid UTF-8 throws bte::Error(BadInput) with the byte offset.
   // Thread-safe (const).
   virtual Encoding encode(std::string_view text, int max_tokens) const = 0;
+  // A pair (a query and a document, for a cross-encoder) with the model's
+  // pair template, truncated to max_tokens total as Hugging Face's
+  // "longest_first" does: tokens come off the longer side first; when both
+  // must shrink, each keeps half of what remains (the longer one the odd token).
+  virtual Encoding encode_pair(std::string_view first, std::string_view second,
+                               int max_tokens) const = 0;
 
   // Ids this tokenizer can produce: [0, vocab_size()).
   virtual int32_t vocab_size() const = 0;

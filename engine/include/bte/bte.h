@@ -159,6 +159,14 @@ BTE_API bte_status bte_classify_logits(bte_model* model, const char* const* text
                                        float* logits, size_t logits_capacity);
 BTE_API const char* bte_model_head_activation(const bte_model* model); /* NULL if NULL */
 
+/* A cross-encoder reranker (a model with a one-label head): the score of
+ * each (query, documents[i]) pair, tokenized <s> query </s></s> document </s>
+ * and cut "longest_first" to bte_model_max_tokens. scores: n floats, in
+ * document order; the sigmoid of the head's logit, or the logit itself with
+ * raw_scores = 1. */
+BTE_API bte_status bte_rerank(bte_model* model, const char* query, const char* const* documents,
+                              size_t n, int raw_scores, float* scores, size_t scores_capacity);
+
 /* Per-token hidden states. First ask how many tokens the texts make (after
  * truncation, <s> and </s> included), then pass out with at least
  * total_tokens × hidden floats; offsets (n + 1 entries) gets each text's
