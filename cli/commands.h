@@ -10,6 +10,7 @@ int cmd_tutorial(int argc, char** argv);
 int cmd_classify(int argc, char** argv);
 int cmd_embed(int argc, char** argv);
 int cmd_rerank(int argc, char** argv);
+int cmd_tag(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_convert(int argc, char** argv);
 int cmd_info(int argc, char** argv);

@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"classify", bte::cli::cmd_classify, "classify texts: label and probability per line"},
     {"embed", bte::cli::cmd_embed, "one embedding per text (jsonl or .npy)"},
     {"rerank", bte::cli::cmd_rerank, "score (query, document) pairs with a cross-encoder"},
+    {"tag", bte::cli::cmd_tag, "token classification: the labelled spans of each text"},
     {"bench", bte::cli::cmd_bench, "the tutorial benchmark: reference vs fused vs packed"},
     {"tutorial", bte::cli::cmd_tutorial, "the Better Transformer tutorial's batches, packed"},
     {"convert", bte::cli::cmd_convert, "Hugging Face checkpoint -> one .bte model file"},

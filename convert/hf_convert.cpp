@@ -44,6 +44,7 @@ struct HfConfig {
   ModelConfig config;  // labels empty: id2label is read only for a kept head
   std::string architecture;
   bool classifier = false;  // *ForSequenceClassification
+  bool tagger = false;      // *ForTokenClassification
   json id2label;            // as in config.json; null when absent
   std::string problem_type;  // "" when absent
 };
@@ -101,9 +102,11 @@ HfConfig read_config(const std::string& dir) {
     return false;
   };
   h.classifier = listed(fam.hf_classifier_architectures);
-  if (!h.classifier && !listed(fam.hf_encoder_architectures)) {
+  h.tagger = listed(fam.hf_token_classifier_architectures);
+  if (!h.classifier && !h.tagger && !listed(fam.hf_encoder_architectures)) {
     std::string known;
-    for (const auto* names : {&fam.hf_encoder_architectures, &fam.hf_classifier_architectures})
+    for (const auto* names : {&fam.hf_encoder_architectures, &fam.hf_classifier_architectures,
+                              &fam.hf_token_classifier_architectures})
       for (const std::string& n : *names) known += (known.empty() ? "" : ", ") + n;
     BTE_FAIL(kBad, path, ": unsupported architecture \"", h.architecture, "\" (supported for ",
              fam.name, ": ", known, ")");
@@ -480,31 +483,37 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
   // The head: trained (the family's head tensors), random (--num-labels), or none.
   const ModelFamily& fam = *hc.family;
   Planner p(ck, fam, c, o.dtype);
+  // A token classifier (tagger) says so in its architecture; its head is
+  // the family's token head. Anything else with head tensors keeps a
+  // sequence head.
+  const bool tagger = hc.tagger;
+  const auto head_recipes = tagger ? fam.hf_token_head : fam.hf_head;
+  const std::string& probe_name = tagger ? fam.hf_token_head_probe : fam.hf_head_probe;
   bool trained = false;
   {
     ModelConfig one = c;
     one.num_labels = 1;
-    for (const TensorRecipe& r : fam.hf_head(one))
+    for (const TensorRecipe& r : head_recipes(one))
       for (const HfSource& part : r.parts) trained |= p.has(part.name);
   }
-  BTE_REQUIRE(!hc.classifier || trained, kBad, ck.where, ": config.json says ", hc.architecture,
-              " but the checkpoint has no classifier head tensors (", fam.hf_head_probe,
+  BTE_REQUIRE(!(hc.classifier || tagger) || trained, kBad, ck.where, ": config.json says ",
+              hc.architecture, " but the checkpoint has no classifier head tensors (", probe_name,
               " ...)");
   if (trained) {
     BTE_REQUIRE(o.num_labels == 0, ErrorKind::BadInput, o.hf_dir,
                 ": the checkpoint has a trained classifier head; --num-labels is for bare encoders");
-    const SafetensorsFile::Tensor* probe = p.find(fam.hf_head_probe);
-    BTE_REQUIRE(probe && probe->shape.size() == 2, kBad, ck.where, ": tensor '",
-                fam.hf_head_probe, "' is missing or not 2-D");
+    const SafetensorsFile::Tensor* probe = p.find(probe_name);
+    BTE_REQUIRE(probe && probe->shape.size() == 2, kBad, ck.where, ": tensor '", probe_name,
+                "' is missing or not 2-D");
     c.num_labels = int(probe->shape[0]);
     BTE_REQUIRE(c.num_labels >= 1 && c.num_labels <= ConfigLimits::kMaxLabels, kBad, ck.where,
-                ": ", fam.hf_head_probe, " has ", c.num_labels, " rows (labels)");
+                ": ", probe_name, " has ", c.num_labels, " rows (labels)");
     // The head is kept, so its labels are config.json's, whatever its
     // architecture says (--labels, checked below, replaces them).
     if (o.labels.empty() && !hc.id2label.is_null()) {
       c.labels = labels_of(hc.id2label, cfg_path);
       BTE_REQUIRE(int(c.labels.size()) == c.num_labels, kBad, cfg_path, ": id2label has ",
-                  c.labels.size(), " entries but ", fam.hf_head_probe, " has ", c.num_labels,
+                  c.labels.size(), " entries but ", probe_name, " has ", c.num_labels,
                   " rows (name the labels with --labels to replace id2label)");
     }
     if (c.labels.empty())
@@ -526,7 +535,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     validate_labels(o.labels, ErrorKind::BadInput, "--labels");
     c.labels = o.labels;
   }
-  c.architecture = fam.architecture_for(c.num_labels > 0);
+  c.architecture = fam.architecture_for(c.num_labels > 0, tagger && trained);
   BTE_REQUIRE(head_activation_for(std::max(c.num_labels, 1), hc.problem_type, &c.head_activation),
               kBad, cfg_path, ": problem_type \"", hc.problem_type, "\" is not one bte knows "
               "(single_label_classification, multi_label_classification, regression)");
@@ -537,7 +546,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
   const std::vector<TensorSpec> specs = fam.tensors(c, o.dtype);
   std::vector<TensorRecipe> recipes = fam.hf_body(c);
   if (trained)
-    for (TensorRecipe& r : fam.hf_head(c)) recipes.push_back(std::move(r));
+    for (TensorRecipe& r : head_recipes(c)) recipes.push_back(std::move(r));
   BTE_CHECK(specs.size() == recipes.size() || (!trained && c.num_labels > 0),
             "family ", fam.name, ": ", specs.size(), " tensors but ", recipes.size(), " recipes");
   for (size_t i = 0; i < recipes.size(); ++i) p.follow(recipes[i], specs[i]);

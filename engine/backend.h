@@ -59,6 +59,8 @@ class Backend {
   virtual void l2_normalize(float* rows_d, int64_t rows) = 0;
   // logits[n, C] = tanh(cls Wdᵀ + bd) Woutᵀ + bout   (tmp: [n, d])
   virtual void classifier_head(const float* cls, int64_t n, float* tmp, float* logits) = 0;
+  // logits[rows, C] = x Woutᵀ + bout: a label's logit for every token row
+  virtual void token_classifier_head(const float* x, int64_t rows, float* logits) = 0;
 };
 
 }  // namespace bte

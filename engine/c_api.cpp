@@ -377,6 +377,46 @@ bte_status bte_rerank(bte_model* m, const char* query, const char* const* docs, 
   });
 }
 
+bte_status bte_tag_tokens(bte_model* m, const char* const* texts, size_t n, int* label_ids,
+                          float* scores, size_t capacity, size_t* offsets) {
+  return guarded([&]() -> bte_status {
+    if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;
+    if (!label_ids || !scores || !offsets)
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "label_ids, scores or offsets is NULL");
+    const bte::ModelConfig& c = m->engine->config();
+    if (!c.token_head())
+      return fail(BTE_ERROR_INVALID_ARGUMENT, "this model has no token classification head (" +
+                                                  c.architecture + ")");
+    if (bte_status s = check_capacity("label_ids", capacity, n, 2, "texts (2 tokens at least)"); s != BTE_OK)
+      return s;
+    if (bte_status s = check_text_pointers(texts, n); s != BTE_OK) return s;
+    const bte::PackedBatch all = encode(m, texts, n);
+    const size_t T = size_t(all.total_tokens()), C = size_t(c.num_labels);
+    if (capacity < T)
+      return fail(BTE_ERROR_CAPACITY, "label_ids and scores hold " + std::to_string(capacity) +
+                                          " entries; the texts make " + std::to_string(T) + " tokens");
+    bte::RunRequest req;
+    req.outputs.token_logits = true;
+    std::vector<int> ids(T);
+    std::vector<float> best(T);
+    run_texts(m, all, req, [&](int i, const bte::RunOutputs& o, int row, const bte::PackedBatch& b) {
+      const size_t len = size_t(b.cu_seqlens[row + 1] - b.cu_seqlens[row]);
+      for (size_t t = 0; t < len; ++t) {
+        const float* p = o.token_probs.data() + (size_t(b.cu_seqlens[row]) + t) * C;
+        size_t k = 0;
+        for (size_t j = 1; j < C; ++j)
+          if (p[j] > p[k]) k = j;
+        ids[size_t(all.cu_seqlens[i]) + t] = int(k);
+        best[size_t(all.cu_seqlens[i]) + t] = p[k];
+      }
+    });
+    std::memcpy(label_ids, ids.data(), sizeof(int) * T);
+    std::memcpy(scores, best.data(), sizeof(float) * T);
+    for (size_t i = 0; i <= n; ++i) offsets[i] = size_t(all.cu_seqlens[i]);
+    return BTE_OK;
+  });
+}
+
 bte_status bte_count_tokens(bte_model* m, const char* const* texts, size_t n, size_t* total) {
   return guarded([&]() -> bte_status {
     if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;

@@ -45,9 +45,10 @@ class CpuBackend final : public HostBackend {
       w.release_pages(L.up_w, int64_t(f) * d);
       w.release_pages(L.down_w, int64_t(d) * f);
     }
-    if (c_.has_head()) {
+    if (c_.sequence_head())
       head_dense_ = std::make_unique<cpu::Linear>(w.head_dense_w, w.head_dense_b, d, d,
                                                   cpu::Epilogue::Tanh);
+    if (c_.has_head()) {
       head_out_ = std::make_unique<cpu::Linear>(w.head_out_w, w.head_out_b, c_.num_labels, d,
                                                 cpu::Epilogue::None);
     }
@@ -104,6 +105,9 @@ class CpuBackend final : public HostBackend {
   void classifier_head(const float* cls, int64_t n, float* tmp, float* logits) override {
     head_dense_->forward(cls, n, tmp);
     head_out_->forward(tmp, n, logits);
+  }
+  void token_classifier_head(const float* x, int64_t rows, float* logits) override {
+    head_out_->forward(x, rows, logits);
   }
 
  private:

@@ -151,8 +151,9 @@ class CudaBackend final : public Backend {
       w.release_pages(L.up_w, int64_t(f) * d);
       w.release_pages(L.down_w, int64_t(d) * f);
     }
-    if (c_.has_head()) {
+    if (c_.sequence_head())
       head_dense_ = std::make_unique<cuda::Linear>(lt_, w.head_dense_w, w.head_dense_b, d, d, F32, F32);
+    if (c_.has_head()) {
       head_out_ = std::make_unique<cuda::Linear>(lt_, w.head_out_w, w.head_out_b, c_.num_labels, d,
                                                  F32, F32);
     }
@@ -281,6 +282,9 @@ class CudaBackend final : public Backend {
     head_dense_->forward(cls, n, tmp, nullptr, 0, stream_);
     cuda::tanh_inplace(tmp, n * c_.hidden, stream_);
     head_out_->forward(tmp, n, logits, nullptr, 0, stream_);
+  }
+  void token_classifier_head(const float* x, int64_t rows, float* logits) override {
+    head_out_->forward(x, rows, logits, nullptr, 0, stream_);
   }
 
  private:

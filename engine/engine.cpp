@@ -83,6 +83,7 @@ void check_finite(const RunOutputs& out, const PackedBatch& batch) {
   check(out.cls, "cls", size_t(out.hidden));
   check(out.mean, "mean", size_t(out.hidden));
   check(out.max, "max", size_t(out.hidden));
+  check(out.token_logits, "token_logits", size_t(out.num_labels));
   if (out.hidden > 0) {
     const size_t d = size_t(out.hidden);
     const size_t k = first_non_finite(out.hidden_states.data(), out.hidden_states.size());

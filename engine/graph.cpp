@@ -18,11 +18,16 @@ const char* op_name(OpKind kind) {
     case OpKind::PoolMax: return "pool_max";
     case OpKind::L2Normalize: return "l2_normalize";
     case OpKind::ClassifierHead: return "classifier_head";
+    case OpKind::TokenClassifierHead: return "token_classifier_head";
   }
   return "?";
 }
 
 std::vector<Op> build_graph(const ModelConfig& c, const GraphOutputs& out) {
+  BTE_REQUIRE(!out.logits || !c.token_head(), ErrorKind::BadInput,
+              "this model tags tokens (", c.architecture, "): use token outputs (bte tag)");
+  BTE_REQUIRE(!out.token_logits || c.token_head(), ErrorKind::BadInput,
+              "this model has no token classification head (", c.architecture, ")");
   BTE_REQUIRE(!out.logits || c.has_head(), ErrorKind::BadInput,
               "this model has no classification head (a bare encoder): use embeddings, or convert "
               "it with a head (bte convert --num-labels)");
@@ -45,6 +50,7 @@ std::vector<Op> build_graph(const ModelConfig& c, const GraphOutputs& out) {
   if (out.mean) g.push_back({OpKind::PoolMean});
   if (out.max) g.push_back({OpKind::PoolMax});
   if (out.logits) g.push_back({OpKind::ClassifierHead});
+  if (out.token_logits) g.push_back({OpKind::TokenClassifierHead});
   // Last: the head reads the raw CLS row.
   if (out.normalize && (out.cls || out.mean || out.max)) g.push_back({OpKind::L2Normalize});
   return g;

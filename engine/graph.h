@@ -25,8 +25,9 @@ enum class OpKind {
   PoolMax,
   L2Normalize,
   ClassifierHead,
+  TokenClassifierHead,
 };
-constexpr int kOpKinds = 11;
+constexpr int kOpKinds = 12;
 
 const char* op_name(OpKind kind);
 
@@ -40,7 +41,8 @@ struct GraphOutputs {
   bool mean = false;       // mean of each sequence's real rows
   bool max = false;        // per-column maximum of each sequence's real rows
   bool normalize = false;  // L2-normalise the pooled embeddings
-  bool logits = false;     // classifier head (needs a head)
+  bool logits = false;     // sequence classifier head (needs one)
+  bool token_logits = false;  // token classifier head: a label's logit per token (needs one)
 };
 
 std::vector<Op> build_graph(const ModelConfig& config, const GraphOutputs& outputs);

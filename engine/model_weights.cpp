@@ -43,8 +43,10 @@ ModelWeights ModelWeights::from_file(const std::shared_ptr<const BteFile>& file)
         get(p + "ffn.down.bias"), get(p + "ffn.ln.gamma"), get(p + "ffn.ln.beta")});
   }
   if (w.config.has_head()) {
-    w.head_dense_w = get("head.dense.weight");
-    w.head_dense_b = get("head.dense.bias");
+    if (!w.config.token_head()) {  // a token head is the out projection alone
+      w.head_dense_w = get("head.dense.weight");
+      w.head_dense_b = get("head.dense.bias");
+    }
     w.head_out_w = get("head.out.weight");
     w.head_out_b = get("head.out.bias");
   }

@@ -37,7 +37,7 @@ struct ModelWeights {
   const float* emb_ln_g = nullptr;
   const float* emb_ln_b = nullptr;  // [d]
   std::vector<LayerWeights> layers;
-  const float* head_dense_w = nullptr;  // [d, d]   (null without a head)
+  const float* head_dense_w = nullptr;  // [d, d]   (null without a sequence head)
   const float* head_dense_b = nullptr;  // [d]
   const float* head_out_w = nullptr;    // [C, d]
   const float* head_out_b = nullptr;    // [C]

@@ -158,6 +158,10 @@ class ReferenceBackend final : public HostBackend {
     ref::matmul_nt(tmp, n, c_.hidden, w_.head_out_w, c_.num_labels, logits);
     ref::add_bias(logits, n, c_.num_labels, w_.head_out_b);
   }
+  void token_classifier_head(const float* x, int64_t rows, float* logits) override {
+    ref::matmul_nt(x, rows, c_.hidden, w_.head_out_w, c_.num_labels, logits);
+    ref::add_bias(logits, rows, c_.num_labels, w_.head_out_b);
+  }
 
  private:
   // x = LN(x + in Wᵀ + b), each step its own pass.

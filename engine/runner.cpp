@@ -87,7 +87,7 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
   auto carve = [&](Carver& k) {
     struct {
       int32_t *ids, *pos, *cu;
-      float *x, *wide, *ctx, *cls, *mean, *max, *tmp, *logits, *scratch;
+      float *x, *wide, *ctx, *cls, *mean, *max, *tmp, *logits, *token_logits, *scratch;
     } b;
     b.ids = k.take<int32_t>(rows);
     b.pos = k.take<int32_t>(rows);
@@ -100,6 +100,7 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
     b.max = k.take<float>(req.outputs.max ? int64_t(n) * d : 0);
     b.tmp = k.take<float>(int64_t(n) * d);
     b.logits = k.take<float>(int64_t(n) * std::max(C, 1));
+    b.token_logits = k.take<float>(req.outputs.token_logits ? rows * C : 0);
     b.scratch = k.take<float>(std::max<int64_t>(scratch, 1));
     return b;
   };
@@ -139,6 +140,9 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
         if (req.outputs.max) backend_.l2_normalize(buf.max, n);
         break;
       case OpKind::ClassifierHead: backend_.classifier_head(buf.cls, n, buf.tmp, buf.logits); break;
+      case OpKind::TokenClassifierHead:
+        backend_.token_classifier_head(buf.x, rows, buf.token_logits);
+        break;
     }
     if (req.profiler) {
       backend_.synchronize();
@@ -153,6 +157,20 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
       backend_.download(out.hidden_states.data() + int64_t(batch.cu_seqlens[i]) * d,
                         buf.x + layout.row_begin(i) * d, sizeof(float) * layout.seq_len(i) * d);
     }
+  }
+  if (req.outputs.token_logits) {
+    const int64_t T = batch.total_tokens();
+    out.token_logits.resize(size_t(T) * C);
+    out.token_probs.resize(size_t(T) * C);
+    for (int i = 0; i < n; ++i)
+      backend_.download(out.token_logits.data() + int64_t(batch.cu_seqlens[i]) * C,
+                        buf.token_logits + layout.row_begin(i) * C,
+                        sizeof(float) * layout.seq_len(i) * C);
+    backend_.synchronize();
+    // A token's label distribution is a softmax, whatever the sequence head's rule.
+    for (int64_t t = 0; t < T; ++t)
+      activate_row(HeadActivation::Softmax, &out.token_logits[size_t(t) * C], C,
+                   &out.token_probs[size_t(t) * C]);
   }
   if (req.outputs.cls) {
     out.cls.resize(size_t(n) * d);

@@ -27,6 +27,7 @@ struct RunOutputs {
   std::vector<float> hidden_states;  // [T, d], packed (real tokens only)
   std::vector<float> cls, mean, max;  // [n, d], each when asked for
   std::vector<float> logits, probs;  // [n, C]; probs: the head's activation of the logits
+  std::vector<float> token_logits, token_probs;  // [T, C], packed; probs: softmax per token
 };
 
 class Runner {

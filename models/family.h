@@ -28,8 +28,9 @@ enum class PositionRule {
   FromZero,      // BERT: the first token is at 0
 };
 
-// The classification head on the pooled row (the only one the graph runs so
-// far): RoBERTa's dense -> tanh -> out_proj on the first token.
+// The sequence classification head on the pooled row: RoBERTa's dense ->
+// tanh -> out_proj on the first token. (A token classification head is one
+// Linear on every token's row, the same in every family so far.)
 enum class HeadKind { DenseTanhOnFirstToken };
 
 // One Hugging Face tensor that feeds a canonical tensor: its name after the
@@ -54,7 +55,8 @@ struct ModelFamily {
 
   // ---- the model, as bte runs it
   std::string encoder_architecture;     // the .bte architecture of a bare encoder
-  std::string classifier_architecture;  // ... and of one with a classification head
+  std::string classifier_architecture;  // ... with a sequence classification head
+  std::string token_classifier_architecture;  // ... with a token classification head
   PositionRule positions = PositionRule::AfterPadding;
   int token_types = 1;  // token-type rows the model adds (1: type 0 to every token)
   HeadKind head = HeadKind::DenseTanhOnFirstToken;
@@ -66,9 +68,11 @@ struct ModelFamily {
   std::vector<std::string> hf_model_types;            // config.json model_type
   std::vector<std::string> hf_encoder_architectures;  // bare encoders (+ masked LMs)
   std::vector<std::string> hf_classifier_architectures;
+  std::vector<std::string> hf_token_classifier_architectures;
   std::string hf_prefix;                     // optional on every name: "roberta."
   std::vector<std::string> hf_ignored;       // name prefixes bte does not use
   std::string hf_head_probe;                 // the tensor whose rows count the labels
+  std::string hf_token_head_probe;           // ... of a token classification head
   std::string hf_tokenizer_file;             // "sentencepiece.bpe.model"
   // config.json ids the tokenizer fixes (name, value): XLM-R's fairseq ids.
   std::vector<std::pair<std::string, int>> hf_fixed_ids;
@@ -80,12 +84,14 @@ struct ModelFamily {
   // the order of tensors(); then, with a head, the head's.
   std::vector<TensorRecipe> (*hf_body)(const ModelConfig& config) = nullptr;
   std::vector<TensorRecipe> (*hf_head)(const ModelConfig& config) = nullptr;
+  std::vector<TensorRecipe> (*hf_token_head)(const ModelConfig& config) = nullptr;
 
   int first_position(const ModelConfig& c) const {
     return positions == PositionRule::AfterPadding ? c.pad_id + 1 : 0;
   }
-  const std::string& architecture_for(bool with_head) const {
-    return with_head ? classifier_architecture : encoder_architecture;
+  const std::string& architecture_for(bool with_head, bool token_head = false) const {
+    return !with_head ? encoder_architecture
+                      : token_head ? token_classifier_architecture : classifier_architecture;
   }
 };
 

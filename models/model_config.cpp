@@ -143,6 +143,10 @@ bool head_activation_for(int num_labels, std::string_view problem_type, HeadActi
   return true;
 }
 
+bool ModelConfig::token_head() const {
+  return has_head() && architecture == model_family(family).token_classifier_architecture;
+}
+
 int ModelConfig::first_position() const { return model_family(family).first_position(*this); }
 
 void validate_config(const ModelConfig& c, const std::string& where) {
@@ -175,9 +179,12 @@ void validate_config(const ModelConfig& c, const std::string& where) {
   BTE_REQUIRE(c.labels.size() == size_t(c.num_labels), ErrorKind::BadModel, where, ": ",
               c.labels.size(), " labels for num_labels ", c.num_labels);
   validate_labels(c.labels, ErrorKind::BadModel, where);
-  const std::string& want = fam->architecture_for(c.num_labels > 0);
-  BTE_REQUIRE(c.architecture == want, ErrorKind::BadModel, where, ": config field 'architecture' is '",
-              c.architecture, "' but num_labels ", c.num_labels, " means '", want, "'");
+  const bool head = c.num_labels > 0;
+  const std::string& want = fam->architecture_for(head);
+  BTE_REQUIRE(c.architecture == want || (head && c.architecture == fam->token_classifier_architecture),
+              ErrorKind::BadModel, where, ": config field 'architecture' is '", c.architecture,
+              "' but num_labels ", c.num_labels, " means '", want, "'",
+              head ? " or '" + fam->token_classifier_architecture + "'" : std::string());
   BTE_REQUIRE(c.has_head() || !c.head_is_random, ErrorKind::BadModel, where,
               ": head_is_random is set but the model has no head");
   const EmbeddingSettings& e = c.embedding;

@@ -86,6 +86,10 @@ struct ModelConfig {
   // Longest sequence, specials included: the positions left after the first.
   int max_tokens() const { return max_positions - first_position(); }
   bool has_head() const { return num_labels > 0; }
+  // A token classification head (a label per token: tagging), by the
+  // architecture; else a sequence head (a label per text) or none.
+  bool token_head() const;
+  bool sequence_head() const { return has_head() && !token_head(); }
   // Longest text for an embedding: the model's, or less when its
   // sentence-transformers configuration says so.
   int embedding_max_tokens() const {

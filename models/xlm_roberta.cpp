@@ -32,7 +32,10 @@ std::vector<TensorSpec> canonical_tensors(const ModelConfig& c, DType m) {
     L("ffn.ln.gamma", F, {d});
     L("ffn.ln.beta", F, {d});
   }
-  if (c.num_labels > 0) {
+  if (c.num_labels > 0 && c.token_head()) {
+    t.push_back({"head.out.weight", m, {c.num_labels, d}});
+    t.push_back({"head.out.bias", F, {c.num_labels}});
+  } else if (c.num_labels > 0) {
     t.push_back({"head.dense.weight", m, {d, d}});
     t.push_back({"head.dense.bias", F, {d}});
     t.push_back({"head.out.weight", m, {c.num_labels, d}});
@@ -82,11 +85,18 @@ std::vector<TensorRecipe> hf_head(const ModelConfig& c) {
           {"head.out.bias", {{"classifier.out_proj.bias", {C}}}}};
 }
 
+std::vector<TensorRecipe> hf_token_head(const ModelConfig& c) {
+  const int64_t d = c.hidden, C = c.num_labels;
+  return {{"head.out.weight", {{"classifier.weight", {C, d}}}},
+          {"head.out.bias", {{"classifier.bias", {C}}}}};
+}
+
 ModelFamily make() {
   ModelFamily f;
   f.name = "xlm-roberta";
   f.encoder_architecture = "XLMRobertaModel";
   f.classifier_architecture = "XLMRobertaForSequenceClassification";
+  f.token_classifier_architecture = "XLMRobertaForTokenClassification";
   f.positions = PositionRule::AfterPadding;
   f.token_types = 1;
   f.head = HeadKind::DenseTanhOnFirstToken;
@@ -98,14 +108,18 @@ ModelFamily make() {
                                 "RobertaForMaskedLM"};
   f.hf_classifier_architectures = {"XLMRobertaForSequenceClassification",
                                    "RobertaForSequenceClassification"};
+  f.hf_token_classifier_architectures = {"XLMRobertaForTokenClassification",
+                                         "RobertaForTokenClassification"};
   f.hf_prefix = "roberta.";
   f.hf_ignored = {"pooler.", "lm_head.", "embeddings.position_ids"};
   f.hf_head_probe = "classifier.out_proj.weight";
+  f.hf_token_head_probe = "classifier.weight";
   f.hf_tokenizer_file = "sentencepiece.bpe.model";
   f.hf_fixed_ids = {{"bos_token_id", 0}, {"pad_token_id", 1}, {"eos_token_id", 2}};
   f.tensors = canonical_tensors;
   f.hf_body = hf_body;
   f.hf_head = hf_head;
+  f.hf_token_head = hf_token_head;
   return f;
 }
 

@@ -269,8 +269,12 @@ TEST_CASE("convert: bad checkpoints are refused naming the tensor or field and t
     fs::rename(hf + "/c.json", hf + "/config.json");
     edit_config(hf, [](auto& j) { j["model_type"] = "bert"; });
     CHECK_THROWS_WITH(fails(hf), Contains("config.json") && Contains("unsupported model_type \"bert\""));
-    edit_config(hf, [](auto& j) { j["model_type"] = "xlm-roberta"; j["architectures"] = {"XLMRobertaForTokenClassification"}; });
-    CHECK_THROWS_WITH(fails(hf), Contains("unsupported architecture \"XLMRobertaForTokenClassification\""));
+    edit_config(hf, [](auto& j) { j["model_type"] = "xlm-roberta"; j["architectures"] = {"XLMRobertaForQuestionAnswering"}; });
+    CHECK_THROWS_WITH(fails(hf), Contains("unsupported architecture \"XLMRobertaForQuestionAnswering\""));
+    // A token classifier without its head tensors.
+    edit_config(hf, [](auto& j) { j["architectures"] = {"XLMRobertaForTokenClassification"}; });
+    CHECK_THROWS_WITH(fails(hf), Contains("says XLMRobertaForTokenClassification") &&
+                                     Contains("no classifier head tensors (classifier.weight"));
     edit_config(hf, [](auto& j) { j["architectures"] = {"XLMRobertaForSequenceClassification"}; j["hidden_act"] = "gelu_new"; });
     CHECK_THROWS_WITH(fails(hf), Contains("hidden_act \"gelu_new\" is not supported"));
     edit_config(hf, [](auto& j) { j["hidden_act"] = "gelu"; j["num_attention_heads"] = 5; });

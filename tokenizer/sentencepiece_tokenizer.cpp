@@ -65,6 +65,61 @@ Encoding SentencePieceTokenizer::encode(std::string_view text, int max_tokens) c
   return e;
 }
 
+namespace {
+
+// Bytes of the UTF-8 character at text[i] (1 for an invalid lead byte).
+size_t char_bytes(std::string_view text, size_t i) {
+  const unsigned char b = static_cast<unsigned char>(text[i]);
+  const size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 1;
+  return std::min(n, text.size() - i);
+}
+
+// Whether the character at text[i] is one the normalizer folds into the
+// word boundary "▁": ASCII whitespace, no-break space, the Unicode spaces
+// U+2000-U+200A, U+202F, U+205F and the ideographic space U+3000.
+bool is_space_at(std::string_view text, size_t i) {
+  const unsigned char b = static_cast<unsigned char>(text[i]);
+  if (b < 0x80) return b == ' ' || (b >= '\t' && b <= '\r');
+  const size_t n = char_bytes(text, i);
+  uint32_t cp = n == 2 ? b & 0x1F : n == 3 ? b & 0x0F : b & 0x07;
+  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+  return cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
+         cp == 0x3000;
+}
+
+}  // namespace
+
+Encoding SentencePieceTokenizer::encode_with_offsets(std::string_view text, int max_tokens) const {
+  BTE_CHECK(max_tokens >= 2, "max_tokens must leave room for <s> and </s>");
+  const size_t bad = find_invalid_utf8(text);
+  BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput,
+              "invalid UTF-8 at byte ", bad, " of a ", text.size(), "-byte text");
+  sentencepiece::ImmutableSentencePieceText spt;
+  const auto status = sp_->Encode(text, spt.mutable_proto());
+  BTE_REQUIRE(status.ok(), ErrorKind::BadInput, "sentencepiece could not encode a text: ",
+              status.ToString());
+  const size_t n = spt.pieces_size();
+  Encoding e;
+  e.full_length = int64_t(n) + 2;
+  const size_t keep = std::min(n, size_t(max_tokens - 2));
+  e.ids.push_back(kBos);
+  e.offsets.push_back({0, 0});
+  for (size_t i = 0; i < keep; ++i) {
+    const auto piece = spt.pieces(int(i));
+    e.ids.push_back(piece.id() == 0 ? kUnk : int32_t(piece.id()) + kFairseqOffset);
+    size_t b = std::min<size_t>(piece.begin(), text.size());
+    const size_t end = std::min<size_t>(std::max<size_t>(piece.end(), b), text.size());
+    while (b < end && is_space_at(text, b)) b += char_bytes(text, b);
+    if (b == end)  // whitespace alone: the next character
+      e.offsets.push_back({int32_t(end), int32_t(end < text.size() ? end + char_bytes(text, end) : end)});
+    else
+      e.offsets.push_back({int32_t(b), int32_t(end)});
+  }
+  e.ids.push_back(kEos);
+  e.offsets.push_back({0, 0});
+  return e;
+}
+
 Encoding SentencePieceTokenizer::encode_pair(std::string_view first, std::string_view second,
                                              int max_tokens) const {
   BTE_CHECK(max_tokens >= 4, "max_tokens must leave room for the pair's 4 specials");

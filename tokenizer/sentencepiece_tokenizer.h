@@ -42,6 +42,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   TokenizerSettings settings() const override { return settings_for_vocab(vocab_size()); }
   // <s> pieces </s>; an empty text gives {<s>, </s>}.
   Encoding encode(std::string_view text, int max_tokens) const override;
+  Encoding encode_with_offsets(std::string_view text, int max_tokens) const override;
   // <s> first </s></s> second </s> (XLM-R's pair template); max_tokens >= 4.
   // An empty second text is still a pair: <s> first </s></s></s>.
   Encoding encode_pair(std::string_view first, std::string_view second,

@@ -15,12 +15,18 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bte {
 
 struct Encoding {
   std::vector<int32_t> ids;  // specials included, at most max_tokens long
+  // With encode_with_offsets: per id, the bytes [first, second) of the text
+  // it stands for ({0, 0} for a special). As Hugging Face's fast tokenizers
+  // report them: a token's leading whitespace is not its own, and a token
+  // that stands for whitespace alone is given the character after it.
+  std::vector<std::pair<int32_t, int32_t>> offsets;
   int64_t full_length = 0;   // length before truncation, specials included
   bool truncated() const { return int64_t(ids.size()) < full_length; }
 };
@@ -42,6 +48,8 @@ class Tokenizer {
   // total. Invalid UTF-8 throws bte::Error(BadInput) with the byte offset.
   // Thread-safe (const).
   virtual Encoding encode(std::string_view text, int max_tokens) const = 0;
+  // encode() with Encoding::offsets filled in.
+  virtual Encoding encode_with_offsets(std::string_view text, int max_tokens) const = 0;
   // A pair (a query and a document, for a cross-encoder) with the model's
   // pair template, truncated to max_tokens total as Hugging Face's
   // "longest_first" does: tokens come off the longer side first; when both

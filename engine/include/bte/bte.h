@@ -167,6 +167,15 @@ BTE_API const char* bte_model_head_activation(const bte_model* model); /* NULL i
 BTE_API bte_status bte_rerank(bte_model* model, const char* query, const char* const* documents,
                               size_t n, int raw_scores, float* scores, size_t scores_capacity);
 
+/* Token classification (a *ForTokenClassification model): per token of each
+ * text (specials included, after truncation; count them first with
+ * bte_count_tokens), the most probable label's id (bte_model_label) and its
+ * softmax probability. offsets (n + 1 entries) gets each text's first token:
+ * text i owns entries offsets[i] .. offsets[i+1]-1. */
+BTE_API bte_status bte_tag_tokens(bte_model* model, const char* const* texts, size_t n,
+                                  int* label_ids, float* scores, size_t capacity,
+                                  size_t* offsets);
+
 /* Per-token hidden states. First ask how many tokens the texts make (after
  * truncation, <s> and </s> included), then pass out with at least
  * total_tokens × hidden floats; offsets (n + 1 entries) gets each text's
