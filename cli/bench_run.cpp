@@ -52,7 +52,8 @@ BenchReport run_bench(Engine& engine, const Workload& w, const BenchOptions& opt
   r.useful_flops = useful_flops(c, batch);
 
   RunRequest req;
-  req.outputs.logits = c.has_head();
+  req.outputs.logits = c.sequence_head();
+  req.outputs.token_logits = c.token_head();
   req.outputs.cls = !c.has_head();
   for (Mode mode : opt.modes) {
     ModeResult m;

@@ -84,7 +84,8 @@ int cmd_bench(int argc, char** argv) {
   const Workload w = make_workload(args.get_or("--workload", "seed-big"), *engine, max_length);
   if (auto path = args.get("--dump-ids")) write_json(*path, nlohmann::json(w.seqs));
   if (auto path = args.get("--dump-logits")) {
-    BTE_REQUIRE(c.has_head(), ErrorKind::BadInput, "--dump-logits: the model has no head");
+    BTE_REQUIRE(c.sequence_head(), ErrorKind::BadInput,
+                "--dump-logits: the model has no sequence classification head");
     RunRequest req;
     req.outputs.logits = true;
     const RunOutputs out =

@@ -152,10 +152,13 @@ int ModelConfig::first_position() const { return model_family(family).first_posi
 void validate_config(const ModelConfig& c, const std::string& where) {
   using L = ConfigLimits;
   const ModelFamily* fam = nullptr;
-  for (const ModelFamily* f : model_families())
+  std::string known;
+  for (const ModelFamily* f : model_families()) {
     if (f->name == c.family) fam = f;
+    known += (known.empty() ? "\"" : ", \"") + f->name + "\"";
+  }
   BTE_REQUIRE(fam != nullptr, ErrorKind::BadModel, where, ": config field 'family' is \"",
-              c.family, "\", not a model family this bte knows (\"xlm-roberta\")");
+              c.family, "\", not a model family this bte knows (", known, ")");
   require_range(where, "layers", c.layers, 1, L::kMaxLayers);
   require_range(where, "hidden", c.hidden, 1, L::kMaxHidden);
   require_range(where, "heads", c.heads, 1, c.hidden);

@@ -176,3 +176,21 @@ TEST_CASE("engine: a version-1 .bte file still loads and matches the golden outp
   for (size_t i = 0; i < all.size(); ++i) all[i] = int(i);
   check_against_golden(g, batch, engine->run(batch, Mode::Packed, everything()), all, false);
 }
+
+// What the engine checks at load beyond the file format: the tokenizer kind
+// the family reads, and the padding id the tokenizer and the config share.
+TEST_CASE("engine: load refuses a tokenizer of another kind or another padding id",
+          "[engine][format]") {
+  const std::string good = read_file(convert_checkpoint(data_path("golden/tiny")));
+  TempDir dir;
+  auto load_edited = [&](const std::function<void(nlohmann::json&)>& edit) {
+    const std::string path = dir / "edited.bte";
+    write_bytes(path, edit_header(good, edit));
+    (void)Engine::load(path, {});
+  };
+  CHECK_THROWS_WITH(load_edited([](nlohmann::json& j) { j["tokenizer"]["kind"] = "wordpiece"; }),
+                    Catch::Contains("edited.bte") && Catch::Contains("\"wordpiece\" tokenizer") &&
+                        Catch::Contains("\"sentencepiece\""));
+  CHECK_THROWS_WITH(load_edited([](nlohmann::json& j) { j["config"]["pad_id"] = 0; }),
+                    Catch::Contains("config.pad_id 0 differs from the tokenizer's padding id 1"));
+}

@@ -10,9 +10,10 @@
 //   w.finish();                         // renames ".model.bte.XXXXXX.tmp" to "model.bte"
 //
 // The header is validated first (config, tensors == expected_tensors(config,
-// dtype), tokenizer settings), so a writer cannot produce a file the reader
-// refuses. Until finish(), the output is "<path>.partial"; a writer destroyed
-// early removes it. I/O failures throw Error(BadInput) naming the file.
+// dtype)), so a writer cannot produce a file the reader refuses. Until
+// finish(), the output is a private temporary beside it (base/atomic_file.h);
+// a writer destroyed early removes it. I/O failures throw Error(BadInput)
+// naming the file.
 #pragma once
 
 #include <cstdio>
