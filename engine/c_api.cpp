@@ -18,6 +18,7 @@ struct bte_model {
   bte::Mode mode;
   bte::Truncation truncation;
   int64_t max_batch_tokens;
+  std::string path_taken;  // Engine::describe(mode), kept for bte_model_describe
 };
 
 namespace {
@@ -192,6 +193,7 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
               : mode == BTE_MODE_FUSED ? bte::Mode::Fused
                                        : bte::Mode::Reference;
     m->engine->prepare(m->mode);  // the weights' one-time preparation here, not in the first call
+    m->path_taken = m->engine->describe(m->mode);
     m->truncation = o.truncate ? bte::Truncation::Truncate : bte::Truncation::Refuse;
     m->max_batch_tokens = o.max_batch_tokens > 0 ? o.max_batch_tokens : 16384;
     *model = m.release();
@@ -202,6 +204,13 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
 void bte_model_free(bte_model* model) { delete model; }
 
 int bte_model_hidden_size(const bte_model* m) { return m ? m->engine->config().hidden : -1; }
+const char* bte_model_architecture(const bte_model* m) {
+  return m ? m->engine->config().architecture.c_str() : nullptr;
+}
+const char* bte_model_family(const bte_model* m) {
+  return m ? m->engine->config().family.c_str() : nullptr;
+}
+const char* bte_model_describe(const bte_model* m) { return m ? m->path_taken.c_str() : nullptr; }
 int bte_model_num_labels(const bte_model* m) { return m ? m->engine->config().num_labels : -1; }
 const char* bte_model_label(const bte_model* m, int i) {
   if (!m || i < 0 || i >= int(m->engine->config().labels.size())) return nullptr;
@@ -412,6 +421,25 @@ bte_status bte_tag_tokens(bte_model* m, const char* const* texts, size_t n, int*
     });
     std::memcpy(label_ids, ids.data(), sizeof(int) * T);
     std::memcpy(scores, best.data(), sizeof(float) * T);
+    for (size_t i = 0; i <= n; ++i) offsets[i] = size_t(all.cu_seqlens[i]);
+    return BTE_OK;
+  });
+}
+
+bte_status bte_tokenize(bte_model* m, const char* const* texts, size_t n, int* ids,
+                        size_t capacity, size_t* offsets) {
+  return guarded([&]() -> bte_status {
+    if (bte_status s = check_call(m, texts, n); s != BTE_OK) return s;
+    if (!ids || !offsets) return fail(BTE_ERROR_INVALID_ARGUMENT, "ids or offsets is NULL");
+    if (bte_status s = check_capacity("ids", capacity, n, 2, "texts (2 tokens at least)"); s != BTE_OK)
+      return s;
+    if (bte_status s = check_text_pointers(texts, n); s != BTE_OK) return s;
+    const bte::PackedBatch all = encode(m, texts, n);
+    const size_t T = size_t(all.total_tokens());
+    if (capacity < T)
+      return fail(BTE_ERROR_CAPACITY, "ids holds " + std::to_string(capacity) + " entries; the texts make " +
+                                          std::to_string(T) + " tokens");
+    for (size_t t = 0; t < T; ++t) ids[t] = all.ids[t];
     for (size_t i = 0; i <= n; ++i) offsets[i] = size_t(all.cu_seqlens[i]);
     return BTE_OK;
   });

@@ -69,6 +69,31 @@ TEST_CASE("C API: embeddings, probabilities and token states match PyTorch", "[c
   }
 }
 
+TEST_CASE("C API: token ids equal PyTorch's; the model says what it is", "[capi]") {
+  const Golden g = load_golden(data_path("golden/tiny/expected.json"));
+  Model model(tiny_model());
+  CHECK(std::string(bte_model_architecture(model.m)) == "XLMRobertaForSequenceClassification");
+  CHECK(std::string(bte_model_family(model.m)) == "xlm-roberta");
+  CHECK(std::string(bte_model_describe(model.m)).find("packed") != std::string::npos);
+  CHECK(bte_model_architecture(nullptr) == nullptr);
+  std::vector<const char*> texts;
+  for (const auto& c : g.cases) texts.push_back(c.text.c_str());
+  size_t total = 0;
+  REQUIRE(bte_count_tokens(model.m, texts.data(), texts.size(), &total) == BTE_OK);
+  std::vector<int> ids(total);
+  std::vector<size_t> offsets(texts.size() + 1);
+  REQUIRE(bte_tokenize(model.m, texts.data(), texts.size(), ids.data(), ids.size(), offsets.data()) == BTE_OK);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    INFO("case " << i);
+    CHECK(std::vector<int32_t>(ids.begin() + long(offsets[i]), ids.begin() + long(offsets[i + 1])) ==
+          g.cases[i].ids);
+  }
+  CHECK(bte_tokenize(model.m, texts.data(), texts.size(), ids.data(), total - 1, offsets.data()) ==
+        BTE_ERROR_CAPACITY);
+  CHECK(bte_tokenize(model.m, texts.data(), texts.size(), nullptr, total, offsets.data()) ==
+        BTE_ERROR_INVALID_ARGUMENT);
+}
+
 TEST_CASE("C API: misuse and bad input are statuses with messages", "[capi]") {
   bte_model* m = nullptr;
   CHECK(bte_model_load(nullptr, nullptr, &m) == BTE_ERROR_INVALID_ARGUMENT);

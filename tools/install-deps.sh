@@ -13,6 +13,7 @@ packages=(
   catch2                   # tests
   libbenchmark-dev         # bench/
   python3-torch python3-sentencepiece python3-numpy   # the test oracle
+  python3-venv python3-pip python3-setuptools python3-wheel python3-pytest   # python/: its install and tests
   clang libclang-rt-14-dev libomp-14-dev   # the fuzz build: libFuzzer, sanitizer runtimes, OpenMP
 )
 missing=()

@@ -2,6 +2,9 @@
 # Builds and runs every test bte has, in stages (docs/RELIABILITY.md):
 #   main   Release build (g++, CUDA where nvcc is), the whole ctest suite
 #          ([cuda] cases skip visibly without a GPU)
+#   python the Python package (python/) installed into a virtual environment
+#          over Debian's numpy and pytest, its pytest suite against the main
+#          build's libbte and CLI
 #   asan   AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer):
 #          the whole suite again with BTE_TEST_QUICK=1 (the same cases,
 #          fewer repetitions; bte's CUDA kernels run in their CPU emulation,
@@ -11,13 +14,13 @@
 #   fuzz   the libFuzzer targets (clang), BTE_FUZZ_SECONDS each (default 30;
 #          longer runs for local use: BTE_FUZZ_SECONDS=600), from the
 #          committed corpus plus real files
-# Usage: tools/test.sh [STAGE...]   (default: all four, in that order)
+# Usage: tools/test.sh [STAGE...]   (default: all five, in that order)
 # Any failure stops the script with a non-zero status; the end prints each
 # stage's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(main asan tsan fuzz)
+[ ${#stages[@]} -gt 0 ] || stages=(main python asan tsan fuzz)
 jobs=$(nproc)
 fuzz_seconds=${BTE_FUZZ_SECONDS:-30}
 fuzz_targets=(fuzz_bte_file fuzz_safetensors fuzz_tokenizer fuzz_line_reader)
@@ -30,6 +33,19 @@ stage_main() {
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
   cmake --build build -j"$jobs"
   ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900
+}
+
+stage_python() {
+  [ -f build/engine/libbte.so ] && [ -x build/cli/bte ] ||
+    { cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$jobs" --target bte bte_shared; }
+  local venv=build/venv-python
+  rm -rf "$venv"
+  # Debian's python, where the apt packages are (a python3 earlier on PATH may not see them)
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
+  "$venv/bin/pip" install -q --no-build-isolation --no-deps --no-index ./python
+  "$venv/bin/python" -c 'import sys, numpy, pytest; print("python", sys.version.split()[0], "numpy", numpy.__version__, "pytest", pytest.__version__)'
+  BTE_LIBRARY="$PWD/build/engine/libbte.so" BTE_CLI="$PWD/build/cli/bte" \
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
 }
 
 # Sanitizer reports stop the program (halt_on_error, no UB recovery), so a
@@ -116,10 +132,10 @@ stage_fuzz() {
 
 for s in "${stages[@]}"; do
   case $s in
-    main|asan|tsan|fuzz)
+    main|python|asan|tsan|fuzz)
       say "$s"; SECONDS=0; "stage_$s"
       echo "tools/test.sh: $s passed in ${SECONDS}s"; stage_times+=("$s $SECONDS") ;;
-    *) echo "tools/test.sh: unknown stage '$s' (main, asan, tsan, fuzz)" >&2; exit 1 ;;
+    *) echo "tools/test.sh: unknown stage '$s' (main, python, asan, tsan, fuzz)" >&2; exit 1 ;;
   esac
 done
 say "all stages passed: ${stages[*]}"

@@ -111,6 +111,12 @@ BTE_API int bte_model_hidden_size(const bte_model* model); /* d; -1 if model is 
 BTE_API int bte_model_num_labels(const bte_model* model);  /* 0 for a bare encoder */
 BTE_API const char* bte_model_label(const bte_model* model, int index); /* NULL if out of range */
 BTE_API int bte_model_max_tokens(const bte_model* model); /* per text, <s> and </s> included */
+/* "XLMRobertaForSequenceClassification", "xlm-roberta", and the path the
+ * chosen mode runs (backend, kernels, ISA, threads); NULL if model is NULL.
+ * Valid while the model lives. */
+BTE_API const char* bte_model_architecture(const bte_model* model);
+BTE_API const char* bte_model_family(const bte_model* model);
+BTE_API const char* bte_model_describe(const bte_model* model);
 
 /* The model's own embedding settings, as its .bte file carries them (read
  * from a sentence-transformers checkpoint at conversion; otherwise CLS
@@ -175,6 +181,11 @@ BTE_API bte_status bte_rerank(bte_model* model, const char* query, const char* c
 BTE_API bte_status bte_tag_tokens(bte_model* model, const char* const* texts, size_t n,
                                   int* label_ids, float* scores, size_t capacity,
                                   size_t* offsets);
+
+/* Token ids (after truncation, specials included; count them first with
+ * bte_count_tokens): text i owns ids[offsets[i]] .. ids[offsets[i+1]-1]. */
+BTE_API bte_status bte_tokenize(bte_model* model, const char* const* texts, size_t n, int* ids,
+                                size_t capacity, size_t* offsets);
 
 /* Per-token hidden states. First ask how many tokens the texts make (after
  * truncation, <s> and </s> included), then pass out with at least
