@@ -117,10 +117,10 @@ int cmd_rerank(int argc, char** argv) {
 
   const PipelineOptions po = pipeline_options(args, m.mode);
   std::vector<int> truncated;
-  const PackedBatch all = m.engine->encode_pairs(pairs, po.truncation, &truncated);
+  const PackedBatch all = m.engine->encode_pairs(pairs, po.truncation, &truncated, po.max_length);
+  const int cut_to = po.max_length > 0 ? std::min(po.max_length, c.max_tokens()) : c.max_tokens();
   for (int i : truncated)
-    std::fprintf(stderr, "bte: warning: pair %d cut to the model's %d tokens (longest first)\n",
-                 i + 1, c.max_tokens());
+    std::fprintf(stderr, "bte: warning: pair %d cut to %d tokens (longest first)\n", i + 1, cut_to);
   RunRequest req;
   req.outputs.logits = true;
   std::vector<double> logits(pairs.size());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/utf8.h"
 #include "cli/process_stats.h"
 
 namespace bte::cli {
@@ -90,7 +91,13 @@ int64_t run_pipeline(Engine& engine, TextSource& source, const PipelineOptions& 
       check_cut(source, text, opt.truncation == Truncation::Refuse);
       Encoding e;
       try {
-        if (!opt.prefix.empty()) text.insert(0, opt.prefix);
+        if (!opt.prefix.empty()) {
+          // The text's own bytes first, so a message counts them, not the prompt's.
+          const size_t bad = find_invalid_utf8(text);
+          BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput, "invalid UTF-8 at byte ",
+                      bad, " of a ", text.size(), "-byte text");
+          text.insert(0, opt.prefix);
+        }
         e = engine.tokenizer().encode(text, max_length);
       } catch (const Error& err) {
         BTE_FAIL(err.kind(), source.where(), ": ", err.what());

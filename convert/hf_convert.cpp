@@ -604,7 +604,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
       " (" + hc.architecture + ", " + std::to_string(c.layers) + " layers, hidden " +
       std::to_string(c.hidden) + ")");
   for (const auto& n : r.ignored) say("ignoring " + n + " (not used by bte)");
-  if (trained && !hc.classifier)
+  if (trained && !hc.classifier && !hc.tagger)
     say("keeping the classifier head (classifier.* tensors, " + std::to_string(C) +
         " labels) although config.json's architecture " + hc.architecture +
         " names none; labels from " +

@@ -72,19 +72,21 @@ bte_status guarded(F&& f) {
 
 // The arguments every text call shares, checked without reading a text
 // pointer: n may be garbage, so the capacity checks come before texts[i].
-bte_status check_call(const bte_model* m, const char* const* texts, size_t n) {
+bte_status check_call(const bte_model* m, const char* const* texts, size_t n,
+                      const std::string& name = "texts") {
   if (!m) return fail(BTE_ERROR_INVALID_ARGUMENT, "model is NULL");
-  if (n == 0) return fail(BTE_ERROR_INVALID_ARGUMENT, "no texts (n == 0)");
+  if (n == 0) return fail(BTE_ERROR_INVALID_ARGUMENT, "no " + name + " (n == 0)");
   if (n > size_t(BTE_MAX_TEXTS))
-    return fail(BTE_ERROR_INVALID_ARGUMENT, "n = " + std::to_string(n) + " texts is more than BTE_MAX_TEXTS (" +
+    return fail(BTE_ERROR_INVALID_ARGUMENT, "n = " + std::to_string(n) + " " + name +
+                                                " is more than BTE_MAX_TEXTS (" +
                                                 std::to_string(BTE_MAX_TEXTS) + ") in one call");
-  if (!texts) return fail(BTE_ERROR_INVALID_ARGUMENT, "texts is NULL");
+  if (!texts) return fail(BTE_ERROR_INVALID_ARGUMENT, name + " is NULL");
   return BTE_OK;
 }
 
-bte_status check_text_pointers(const char* const* texts, size_t n) {
+bte_status check_text_pointers(const char* const* texts, size_t n, const std::string& name = "texts") {
   for (size_t i = 0; i < n; ++i)
-    if (!texts[i]) return fail(BTE_ERROR_INVALID_ARGUMENT, "texts[" + std::to_string(i) + "] is NULL");
+    if (!texts[i]) return fail(BTE_ERROR_INVALID_ARGUMENT, name + "[" + std::to_string(i) + "] is NULL");
   return BTE_OK;
 }
 
@@ -359,7 +361,7 @@ const char* bte_model_head_activation(const bte_model* m) {
 bte_status bte_rerank(bte_model* m, const char* query, const char* const* docs, size_t n,
                       int raw_scores, float* scores, size_t capacity) {
   return guarded([&]() -> bte_status {
-    if (bte_status s = check_call(m, docs, n); s != BTE_OK) return s;
+    if (bte_status s = check_call(m, docs, n, "documents"); s != BTE_OK) return s;
     if (!query) return fail(BTE_ERROR_INVALID_ARGUMENT, "query is NULL");
     if (raw_scores != 0 && raw_scores != 1)
       return fail(BTE_ERROR_INVALID_ARGUMENT, "raw_scores = " + std::to_string(raw_scores) + " is neither 0 nor 1");
@@ -369,7 +371,7 @@ bte_status bte_rerank(bte_model* m, const char* query, const char* const* docs, 
                   "this model has " + std::to_string(m->engine->config().num_labels) +
                       " labels; reranking needs a cross-encoder with a one-label head");
     if (bte_status s = check_capacity("scores", capacity, n, 1, "documents"); s != BTE_OK) return s;
-    if (bte_status s = check_text_pointers(docs, n); s != BTE_OK) return s;
+    if (bte_status s = check_text_pointers(docs, n, "documents"); s != BTE_OK) return s;
     std::vector<std::pair<std::string, std::string>> pairs;
     pairs.reserve(n);
     for (size_t i = 0; i < n; ++i) pairs.emplace_back(query, docs[i]);

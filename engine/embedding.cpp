@@ -1,6 +1,7 @@
 #include "engine/embedding.h"
 
 #include "base/check.h"
+#include "base/utf8.h"
 
 namespace bte {
 
@@ -12,6 +13,9 @@ EmbeddingPlan plan_embedding(const ModelConfig& c, const EmbeddingOverrides& o) 
   BTE_REQUIRE(!(o.prompt_name && o.prompt_text), ErrorKind::BadInput,
               "give a prompt by name or as text, not both");
   if (o.prompt_text) {
+    const size_t bad = find_invalid_utf8(*o.prompt_text);
+    BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput,
+                "the prompt text: invalid UTF-8 at byte ", bad);
     p.prefix = *o.prompt_text;
   } else {
     p.prompt_name = o.prompt_name.value_or(e.default_prompt);

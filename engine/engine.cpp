@@ -7,6 +7,7 @@
 #include "engine/host_backends.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/ops.h"
+#include "base/utf8.h"
 #include "kernels/cuda/cuda_runtime_info.h"
 #include "models/family.h"
 #include "weights/bte_file.h"
@@ -83,19 +84,20 @@ void check_finite(const RunOutputs& out, const PackedBatch& batch) {
   check(out.cls, "cls", size_t(out.hidden));
   check(out.mean, "mean", size_t(out.hidden));
   check(out.max, "max", size_t(out.hidden));
-  check(out.token_logits, "token_logits", size_t(out.num_labels));
-  if (out.hidden > 0) {
-    const size_t d = size_t(out.hidden);
-    const size_t k = first_non_finite(out.hidden_states.data(), out.hidden_states.size());
-    if (k < out.hidden_states.size()) {
-      const int64_t row = int64_t(k / d);
-      int seq = 0;
-      while (seq + 1 < batch.n_seqs() && batch.cu_seqlens[seq + 1] <= row) ++seq;
-      BTE_FAIL(ErrorKind::BadModel, "the model's output 'hidden_states' for text ", seq,
-               " of the batch is not a finite number (token ", row - batch.cu_seqlens[seq],
-               ", column ", k % d, ")", hint);
-    }
-  }
+  // Per-token outputs: packed rows, told as (text, token).
+  auto check_tokens = [&](const std::vector<float>& v, const char* what, size_t row_len) {
+    if (row_len == 0) return;
+    const size_t k = first_non_finite(v.data(), v.size());
+    if (k == v.size()) return;
+    const int64_t row = int64_t(k / row_len);
+    int seq = 0;
+    while (seq + 1 < batch.n_seqs() && batch.cu_seqlens[seq + 1] <= row) ++seq;
+    BTE_FAIL(ErrorKind::BadModel, "the model's output '", what, "' for text ", seq,
+             " of the batch is not a finite number (token ", row - batch.cu_seqlens[seq],
+             ", column ", k % row_len, ")", hint);
+  };
+  check_tokens(out.token_logits, "token_logits", size_t(out.num_labels));
+  check_tokens(out.hidden_states, "hidden_states", size_t(out.hidden));
 }
 
 }  // namespace
@@ -149,6 +151,10 @@ PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation tru
       if (prefix.empty()) {
         e = tokenizer().encode(texts[i], max_tokens);
       } else {
+        // The text's own bytes first, so a message counts them, not the prompt's.
+        const size_t bad = find_invalid_utf8(texts[i]);
+        BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput, "invalid UTF-8 at byte ",
+                    bad, " of a ", texts[i].size(), "-byte text");
         prompted.assign(prefix);
         prompted += texts[i];
         e = tokenizer().encode(prompted, max_tokens);
@@ -167,10 +173,12 @@ PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation tru
 }
 
 PackedBatch Engine::encode_pairs(const std::vector<std::pair<std::string, std::string>>& pairs,
-                                 Truncation truncation, std::vector<int>* truncated) const {
-  const int max_tokens = config().max_tokens();
-  BTE_REQUIRE(max_tokens >= 4, ErrorKind::BadInput, "this model takes at most ", max_tokens,
-              " tokens, too few for a pair");
+                                 Truncation truncation, std::vector<int>* truncated,
+                                 int max_length) const {
+  const int max_tokens = max_length > 0 ? std::min(max_length, config().max_tokens())
+                                        : config().max_tokens();
+  BTE_REQUIRE(max_tokens >= 4, ErrorKind::BadInput, "a pair needs room for 4 special tokens; ",
+              max_tokens, " is the most this call takes");
   std::vector<std::vector<int32_t>> seqs;
   seqs.reserve(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) {

@@ -83,10 +83,11 @@ class Engine {
 
   // (first, second) pairs -> a packed batch in the tokenizer's pair template
   // (a cross-encoder's input), truncated "longest_first" to the model's
-  // maximum (their indices appended to *truncated) or refused.
+  // maximum, or max_tokens when > 0 and smaller (their indices appended to
+  // *truncated), or refused.
   PackedBatch encode_pairs(const std::vector<std::pair<std::string, std::string>>& pairs,
                            Truncation truncation = Truncation::Truncate,
-                           std::vector<int>* truncated = nullptr) const;
+                           std::vector<int>* truncated = nullptr, int max_tokens = 0) const;
 
   RunOutputs run(const PackedBatch& batch, Mode mode, const RunRequest& request);
 

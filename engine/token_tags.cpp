@@ -55,19 +55,23 @@ std::vector<TaggedSpan> group_token_tags(std::string_view text, const Encoding& 
 
   struct Token {
     size_t index;
-    std::string tag;
+    std::string label;  // as the model names it ("B-PER")
+    std::string tag;    // what groups tokens: the label without "B-" / "I-"
     bool begins;  // "B-"
     double score;
   };
   std::vector<TaggedSpan> spans;
   std::vector<Token> group;
   auto flush = [&] {
-    if (group.empty() || group[0].tag == "O") {
+    if (group.empty() || group[0].label == "O") {
       group.clear();
       return;
     }
     TaggedSpan s;
-    s.label = group[0].tag;
+    // The pipeline names a span by its first token's label after the first
+    // '-' ("S-PER" and "B-PER" alike give "PER").
+    const size_t dash = group[0].label.find('-');
+    s.label = dash == std::string::npos ? group[0].label : group[0].label.substr(dash + 1);
     double sum = 0;
     for (const Token& t : group) sum += t.score;
     s.score = sum / double(group.size());
@@ -86,7 +90,7 @@ std::vector<TaggedSpan> group_token_tags(std::string_view text, const Encoding& 
     for (size_t k = 1; k < C; ++k)
       if (p[k] > p[best]) best = k;
     const std::string& label = labels[best];
-    Token tok_t{t, label, false, double(p[best])};
+    Token tok_t{t, label, label, false, double(p[best])};
     if (label.size() > 2 && (label[0] == 'B' || label[0] == 'I') && label[1] == '-') {
       tok_t.tag = label.substr(2);
       tok_t.begins = label[0] == 'B';

@@ -133,13 +133,14 @@ bool parse_head_activation(std::string_view name, HeadActivation* out) {
 }
 
 bool head_activation_for(int num_labels, std::string_view problem_type, HeadActivation* out) {
-  if (problem_type == "regression") *out = HeadActivation::Identity;
-  else if (problem_type == "multi_label_classification") *out = HeadActivation::Sigmoid;
-  else if (problem_type == "single_label_classification") *out = HeadActivation::Softmax;
-  else if (problem_type.empty())
-    *out = num_labels == 1 ? HeadActivation::Sigmoid : HeadActivation::Softmax;
-  else
+  // The text-classification pipeline's order: regression first, then one
+  // label or multi-label is a sigmoid (a softmax over one value is always 1).
+  if (!problem_type.empty() && problem_type != "regression" &&
+      problem_type != "multi_label_classification" && problem_type != "single_label_classification")
     return false;
+  if (problem_type == "regression") *out = HeadActivation::Identity;
+  else if (problem_type == "multi_label_classification" || num_labels == 1) *out = HeadActivation::Sigmoid;
+  else *out = HeadActivation::Softmax;
   return true;
 }
 

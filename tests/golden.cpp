@@ -1,5 +1,7 @@
 #include "tests/golden.h"
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -38,12 +40,19 @@ Golden load_golden(const std::string& path) {
 }
 
 std::string convert_checkpoint(const std::string& hf_dir, const std::string& extra_args) {
+  // One conversion per checkpoint and arguments in a test process: the
+  // tests only read the result, and under the sanitizers each `bte convert`
+  // costs seconds.
+  static std::map<std::string, std::string> done;
+  const std::string key = hf_dir + '\n' + extra_args;
+  if (auto it = done.find(key); it != done.end()) return it->second;
   const std::string out = temp_dir() + "/model.bte";
   const auto r = run_command(bte_binary() + " convert " + shell_quote(hf_dir) + " -o " + out +
                              (extra_args.empty() ? "" : " " + extra_args));
   if (r.exit_code != 0)
     throw std::runtime_error("bte convert " + hf_dir + " failed (" +
                              std::to_string(r.exit_code) + "): " + r.err);
+  done[key] = out;
   return out;
 }
 

@@ -23,7 +23,8 @@ struct Golden {
 
 // Reads DIR/expected.json, checking magic and version.
 Golden load_golden(const std::string& path);
-// Runs `bte convert HF_DIR -o OUT [extra]` and returns OUT (in a fresh temp dir).
+// Runs `bte convert HF_DIR -o OUT [extra]` and returns OUT (in a fresh temp
+// dir), once per (HF_DIR, extra) in a process: callers only read OUT.
 std::string convert_checkpoint(const std::string& hf_dir, const std::string& extra_args = "");
 
 }  // namespace bte::test

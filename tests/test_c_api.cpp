@@ -264,3 +264,25 @@ TEST_CASE("C API: an installed bte is usable through find_package(bte)", "[capi]
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("-lbte"));
 }
+
+TEST_CASE("C API: a prompt's bytes do not shift a text's error; a bad prompt is named",
+          "[capi]") {
+  Model model(tiny_model());
+  const int d = bte_model_hidden_size(model.m);
+  std::vector<float> out(static_cast<size_t>(d));
+  const char* bad[] = {"\xff"};
+  bte_embed_options o = bte_embed_default_options();
+  o.prompt_text = "query: ";
+  CHECK(bte_embed_with(model.m, bad, 1, &o, out.data(), out.size()) == BTE_ERROR_BAD_INPUT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("invalid UTF-8 at byte 0 of a 1-byte text"));
+  const char* ok[] = {"fine"};
+  o.prompt_text = "\xfe: ";
+  CHECK(bte_embed_with(model.m, ok, 1, &o, out.data(), out.size()) == BTE_ERROR_BAD_INPUT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("the prompt text: invalid UTF-8 at byte 0"));
+  const char* docs[] = {"a", nullptr};
+  float s[2];
+  CHECK(bte_rerank(model.m, "q", docs, 2, 0, s, 2) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("one-label head"));
+  CHECK(bte_rerank(model.m, "q", nullptr, 1, 0, s, 2) == BTE_ERROR_INVALID_ARGUMENT);
+  CHECK_THAT(bte_last_error(), Catch::Contains("documents is NULL"));
+}

@@ -165,3 +165,26 @@ TEST_CASE("heads: an unknown problem_type is refused at convert", "[heads][cli]"
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("config.json") && Catch::Contains("problem_type \"ordinal_regression\""));
 }
+
+// Hugging Face's text-classification pipeline: regression first, then
+// multi-label or one label is a sigmoid, else a softmax.
+TEST_CASE("heads: the activation rule of the text-classification pipeline", "[heads]") {
+  struct Row {
+    int labels;
+    const char* problem_type;
+    HeadActivation want;
+  };
+  for (const Row& r : {Row{3, "", HeadActivation::Softmax}, Row{1, "", HeadActivation::Sigmoid},
+                       Row{1, "single_label_classification", HeadActivation::Sigmoid},
+                       Row{3, "single_label_classification", HeadActivation::Softmax},
+                       Row{3, "multi_label_classification", HeadActivation::Sigmoid},
+                       Row{1, "regression", HeadActivation::Identity},
+                       Row{2, "regression", HeadActivation::Identity}}) {
+    HeadActivation got = HeadActivation::Softmax;
+    INFO(r.labels << " labels, problem_type \"" << r.problem_type << "\"");
+    REQUIRE(head_activation_for(r.labels, r.problem_type, &got));
+    CHECK(got == r.want);
+  }
+  HeadActivation got;
+  CHECK_FALSE(head_activation_for(2, "ordinal", &got));
+}

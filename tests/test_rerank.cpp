@@ -170,3 +170,29 @@ TEST_CASE("rerank: bad use gets a clear message and exit status", "[rerank][cli]
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("--top-k"));
 }
+
+TEST_CASE("rerank: --max-length cuts pairs shorter, and the CLI uses it", "[rerank][cli]") {
+  const std::vector<PairCase> cases = load_pairs();
+  const std::string model = convert_checkpoint(data_path("golden/rerank_tiny"));
+  auto engine = Engine::load(model, {});
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& c : cases) pairs.emplace_back(c.query, c.document);
+  const PackedBatch b = engine->encode_pairs(pairs, Truncation::Truncate, nullptr, 16);
+  CHECK(b.max_len <= 16);
+  RunRequest req;
+  req.outputs.logits = true;
+  const RunOutputs out = engine->run(b, Mode::Packed, req);
+  TempDir tmp;
+  std::string jsonl;
+  for (const auto& c : cases) jsonl += json{{"query", c.query}, {"text", c.document}}.dump() + "\n";
+  write_bytes(tmp / "pairs.jsonl", jsonl);
+  const auto r = run_command(bte_binary() + " rerank -m " + model + " --pairs " + tmp / "pairs.jsonl" +
+                             " --json --max-length 16");
+  REQUIRE(r.exit_code == 0);
+  const auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == cases.size());
+  for (size_t i = 0; i < cases.size(); ++i)
+    CHECK(std::abs(json::parse(lines[i]).at("logit").get<double>() - out.logits[i]) <= 1e-6);
+  CHECK_THROWS_WITH(engine->encode_pairs(pairs, Truncation::Truncate, nullptr, 3),
+                    Catch::Contains("4 special tokens"));
+}

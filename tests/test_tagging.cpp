@@ -151,3 +151,26 @@ TEST_CASE("tagging: bte tag --json and bte_tag_tokens", "[tagging][golden][cli]"
                        offsets.data()) == BTE_ERROR_CAPACITY);
   bte_model_free(m);
 }
+
+// Labels outside B-/I- (BIOES, BILOU): the pipeline groups on the whole label
+// and names the span by what follows the first '-'.
+TEST_CASE("tagging: S-/E- labels name their spans as the pipeline does", "[tagging]") {
+  auto engine = Engine::load(convert_checkpoint(data_path("golden/tagger_tiny")), {});
+  const std::string text = "Angela Merkel met Macron";
+  const Encoding e = engine->tokenizer().encode_with_offsets(text, 64);
+  const std::vector<std::string> labels = {"O", "S-PER", "B-LOC", "E-LOC"};
+  const size_t T = e.ids.size();
+  REQUIRE(T >= 6);
+  std::vector<float> probs(T * labels.size(), 0.f);
+  auto set = [&](size_t t, size_t label) { probs[t * labels.size() + label] = 0.9f; };
+  for (size_t t = 0; t < T; ++t) set(t, 0);
+  std::fill(probs.begin() + 1 * 4, probs.begin() + 2 * 4, 0.f);
+  set(1, 1);  // the first real token: S-PER
+  std::fill(probs.begin() + 2 * 4, probs.begin() + 3 * 4, 0.f);
+  set(2, 3);  // the second: E-LOC (its own span: another tag)
+  const auto spans = group_token_tags(text, e, probs.data(), labels, engine->tokenizer());
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[0].label == "PER");
+  CHECK(spans[1].label == "LOC");
+  CHECK(spans[0].start == e.offsets[1].first);
+}

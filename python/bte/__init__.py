@@ -66,6 +66,15 @@ def _choice(name, value, table):
     return table[value]
 
 
+def _c_string(value, what):
+    """A str for a C argument: UTF-8, refused when it holds a NUL (C would cut it there)."""
+    if not isinstance(value, str):
+        raise TypeError("%s must be a str, got %s" % (what, type(value).__name__))
+    if "\0" in value:
+        raise ValueError("%s contains a NUL character, which bte's C API cannot pass" % what)
+    return value.encode("utf-8", "strict")
+
+
 def _texts(texts, what="texts"):
     """A list of str -> (count, C array of UTF-8 pointers, keep-alive list)."""
     if isinstance(texts, (str, bytes)) or texts is None or not hasattr(texts, "__iter__"):
@@ -91,8 +100,7 @@ class Model:
 
     def __init__(self, path, device="cpu", dtype="fp32", threads=0, mode="packed", truncate=True,
                  max_batch_tokens=0):
-        if not isinstance(path, str):
-            raise TypeError("path must be a str, got %s" % type(path).__name__)
+        path_bytes = _c_string(path, "path")
         for name, v in (("threads", threads), ("max_batch_tokens", max_batch_tokens)):
             if not isinstance(v, int) or isinstance(v, bool):
                 raise TypeError("%s must be an int, got %s" % (name, type(v).__name__))
@@ -105,7 +113,7 @@ class Model:
         opts.truncate = 1 if truncate else 0
         opts.max_batch_tokens = max_batch_tokens
         handle = ctypes.c_void_p()
-        status = lib.bte_model_load(path.encode("utf-8"), ctypes.byref(opts), ctypes.byref(handle))
+        status = lib.bte_model_load(path_bytes, ctypes.byref(opts), ctypes.byref(handle))
         if status != _OK:
             _raise(status)
         self._h = handle
@@ -143,26 +151,37 @@ class Model:
         except Exception:
             pass
 
-    def _call(self, fn, *args):
+    def _enter(self):
         with self._cv:
             if self._closed:
                 raise ValueError("this bte.Model is closed")
             self._active += 1
+
+    def _leave(self):
+        with self._cv:
+            self._active -= 1
+            self._cv.notify_all()
+
+    def _call(self, fn, *args):
+        self._enter()
         try:
             status = fn(self._h, *args)
         finally:
-            with self._cv:
-                self._active -= 1
-                self._cv.notify_all()
+            self._leave()
         if status != _OK:
             _raise(status)
 
     # -- what it is ----------------------------------------------------------
     @property
     def info(self):
+        self._enter()  # close() waits until this returns
+        try:
+            return self._info()
+        finally:
+            self._leave()
+
+    def _info(self):
         lib, h = self._lib, self._h
-        if self._closed:
-            raise ValueError("this bte.Model is closed")
         prompts = {lib.bte_model_prompt_name(h, i).decode("utf-8"):
                    lib.bte_model_prompt_text(h, i).decode("utf-8")
                    for i in range(lib.bte_model_num_prompts(h))}
@@ -203,10 +222,8 @@ class Model:
             opts.normalize = 1 if normalize else 0
         if prompt is not None and prompt_text is not None:
             raise ValueError("give prompt or prompt_text, not both")
-        for name, v in (("prompt", prompt), ("prompt_text", prompt_text)):
-            if v is not None and not isinstance(v, str):
-                raise TypeError("%s must be a str or None" % name)
-        keep_p = [v.encode("utf-8") if v is not None else None for v in (prompt, prompt_text)]
+        keep_p = [_c_string(v, name) if v is not None else None
+                  for name, v in (("prompt", prompt), ("prompt_text", prompt_text))]
         opts.prompt_name, opts.prompt_text = keep_p
         out = np.empty((n, self.dim), dtype=np.float32)
         step = self._batch(batch_size, n)
@@ -258,14 +275,11 @@ class Model:
     def rerank(self, query, documents, raw_scores=False, top_k=None, return_documents=False):
         """A cross-encoder's ranking of documents for query, best first, as
         sentence-transformers' CrossEncoder.rank: [{"corpus_id", "score"[, "text"]}]."""
-        if not isinstance(query, str):
-            raise TypeError("query must be a str, got %s" % type(query).__name__)
-        if "\0" in query:
-            raise ValueError("query contains a NUL character, which bte's C API cannot pass")
+        query_bytes = _c_string(query, "query")
         n, arr, keep = _texts(documents, "documents")
         scores = np.empty(n, dtype=np.float32)
         if n:
-            self._call(self._lib.bte_rerank, query.encode("utf-8"), arr, n, 1 if raw_scores else 0,
+            self._call(self._lib.bte_rerank, query_bytes, arr, n, 1 if raw_scores else 0,
                        scores.ctypes.data_as(_capi.c_float_p), n)
         del keep
         order = sorted(range(n), key=lambda i: -scores[i])

@@ -131,6 +131,10 @@ def test_bad_arguments_raise(models, tmp_path):
         m.embed(b"bytes")
     with pytest.raises(ValueError, match="NUL"):
         m.embed(["a\0b"])
+    with pytest.raises(ValueError, match="prompt_text contains a NUL"):
+        m.embed(["a"], prompt_text="q: a\0b")
+    with pytest.raises(ValueError, match="path contains a NUL"):
+        bte.Model(models["tiny"] + "\0x")
     with pytest.raises(ValueError, match="pooling"):
         m.embed(["a"], pooling="weightedmean")
     with pytest.raises(ValueError, match="top_k"):
@@ -145,3 +149,23 @@ def test_bad_arguments_raise(models, tmp_path):
         m.embed(["a"])
     with pytest.raises(ValueError, match="closed"):
         m.info
+
+
+def test_info_and_close_from_two_threads(models):
+    """close() on one thread while another reads info: info finishes or says closed, never a crash."""
+    for _ in range(20):
+        m = bte.Model(models["tiny"])
+        seen = []
+
+        def reader():
+            try:
+                for _ in range(50):
+                    seen.append(m.info["hidden_size"])
+            except ValueError as e:
+                assert "closed" in str(e)
+
+        t = threading.Thread(target=reader)
+        t.start()
+        m.close()
+        t.join()
+        assert all(s == m.dim for s in seen)
