@@ -132,3 +132,48 @@ TEST_CASE("cuda engine: concurrent runs on one engine give serial results", "[cu
                   int64_t(serial[k].hidden_states.size())).max_abs <= 1e-6);
   }
 }
+
+// The outputs the real-checkpoint work added (max pooling with and without
+// normalisation, a one-label head's sigmoid on pairs, token logits) on the
+// GPU against the CPU, whose own tests hold them to transformers' values.
+TEST_CASE("cuda engine: max pooling, normalised CLS, pair scores and token logits agree with the CPU",
+          "[cuda][engine]") {
+  EngineOptions o;
+  o.device = Device::Cuda;
+  const std::vector<std::string> texts = {"Hello world", "", "naïve café 🙂 東京",
+                                          "Angela Merkel met Emmanuel Macron in Paris."};
+  auto compare_runs = [&](const std::string& dir, const RunRequest& req, bool pairs) {
+    const std::string model = convert_checkpoint(data_path("golden/" + dir));
+    auto gpu = Engine::load(model, o);
+    auto cpu = Engine::load(model, {});
+    std::vector<std::pair<std::string, std::string>> p;
+    for (const auto& t : texts) p.emplace_back("Where is Paris?", t);
+    const PackedBatch b = pairs ? cpu->encode_pairs(p) : cpu->encode(texts);
+    const RunOutputs want = cpu->run(b, Mode::Packed, req);
+    for (Mode mode : {Mode::Reference, Mode::Fused, Mode::Packed}) {
+      const RunOutputs got = gpu->run(b, mode, req);
+      INFO(dir << ", " << mode_name(mode) << " on cuda vs packed on cpu");
+      using Field = std::vector<float> RunOutputs::*;
+      for (Field v : {Field(&RunOutputs::max), Field(&RunOutputs::cls), Field(&RunOutputs::probs),
+                      Field(&RunOutputs::token_logits)}) {
+        REQUIRE((got.*v).size() == (want.*v).size());
+        if ((want.*v).empty()) continue;
+        const auto d = compare((got.*v).data(), (want.*v).data(), int64_t((want.*v).size()), 1.0);
+        INFO(d.describe());
+        CHECK(d.max_rel <= 1e-4);
+      }
+    }
+  };
+  RunRequest max_pool;
+  max_pool.outputs.max = true;
+  compare_runs("st_max", max_pool, false);
+  RunRequest cls_norm;
+  cls_norm.outputs.cls = cls_norm.outputs.normalize = true;
+  compare_runs("st_cls", cls_norm, false);
+  RunRequest logits;
+  logits.outputs.logits = true;
+  compare_runs("rerank_tiny", logits, true);
+  RunRequest tokens;
+  tokens.outputs.token_logits = true;
+  compare_runs("tagger_tiny", tokens, false);
+}
