@@ -34,6 +34,9 @@ int open_regular_file(const std::string& path, const char* what, ErrorKind kind,
 std::string read_regular_file(const std::string& path, const char* what, ErrorKind kind,
                               size_t cap);
 
+// Whether anything exists at `path` (links followed).
+bool path_exists(const std::string& path);
+
 // Whether both paths exist and name the same file (device and inode, after
 // symlinks): a hard link or a symlink to an input is the input.
 bool same_file(const std::string& a, const std::string& b);

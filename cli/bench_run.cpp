@@ -11,15 +11,9 @@
 namespace bte::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using bench::Clock;
+using bench::median;
+using bench::ms_since;
 
 // FLOPs of the encoder on the real tokens only (what a user asked for).
 double useful_flops(const ModelConfig& c, const PackedBatch& b) {

@@ -26,11 +26,6 @@ namespace jf = json_fields;
 using nlohmann::json;
 constexpr ErrorKind kBad = ErrorKind::BadModel;
 
-bool exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-
 std::string base_name(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   const size_t slash = dir.rfind('/');
@@ -73,7 +68,7 @@ std::vector<std::string> labels_of(const json& m, const std::string& path) {
 
 HfConfig read_config(const std::string& dir) {
   const std::string path = dir + "/config.json";
-  BTE_REQUIRE(exists(path), kBad, dir, ": no config.json (is this a Hugging Face model directory?)");
+  BTE_REQUIRE(path_exists(path), kBad, dir, ": no config.json (is this a Hugging Face model directory?)");
   const json j =
       jf::parse(read_regular_file(path, "config.json", kBad, 16 << 20), path, "config.json");
   BTE_REQUIRE(j.is_object(), kBad, path, ": config.json must be a JSON object");
@@ -164,7 +159,7 @@ struct Checkpoint {
 
 void reject_unsafe_formats(const std::string& dir) {
   for (const char* bin : {"pytorch_model.bin", "pytorch_model.bin.index.json"}) {
-    BTE_REQUIRE(!exists(dir + "/" + bin), kBad, dir, ": has ", bin,
+    BTE_REQUIRE(!path_exists(dir + "/" + bin), kBad, dir, ": has ", bin,
                 " but no model.safetensors. Pickled PyTorch checkpoints can run code when loaded, "
                 "so bte does not read them. Convert it to safetensors first, e.g. with "
                 "transformers: `AutoModel.from_pretrained(DIR).save_pretrained(DIR, "
@@ -180,7 +175,7 @@ Checkpoint open_checkpoint(const std::string& dir) {
   Checkpoint ck;
   const std::string single = dir + "/model.safetensors";
   const std::string index = dir + "/model.safetensors.index.json";
-  if (exists(single)) {
+  if (path_exists(single)) {
     ck.where = single;
     ck.files.push_back(std::make_unique<SafetensorsFile>(SafetensorsFile::open(single)));
     for (const auto& [name, t] : ck.files[0]->tensors()) {
@@ -189,7 +184,7 @@ Checkpoint open_checkpoint(const std::string& dir) {
     }
     return ck;
   }
-  if (!exists(index)) reject_unsafe_formats(dir);
+  if (!path_exists(index)) reject_unsafe_formats(dir);
   ck.where = index;
   const json j = jf::parse(read_regular_file(index, "safetensors index", kBad, 64 << 20), index,
                            "safetensors index", 8);
@@ -327,7 +322,7 @@ CheckpointTokenizer read_tokenizer(const std::string& dir, const ModelFamily& fa
   CheckpointTokenizer t;
   t.path = dir + "/" + fam.hf_tokenizer_file;
   if (fam.tokenizer_kind == SentencePieceTokenizer::kKind) {
-    BTE_REQUIRE(exists(t.path), kBad, dir, ": no ", fam.hf_tokenizer_file, " (bte needs the ",
+    BTE_REQUIRE(path_exists(t.path), kBad, dir, ": no ", fam.hf_tokenizer_file, " (bte needs the ",
                 fam.name, " sentencepiece model; a tokenizer.json alone is not enough)");
     t.bytes = read_regular_file(t.path, "sentencepiece model", kBad, 256 << 20);
     t.tokenizer = std::make_unique<SentencePieceTokenizer>(
@@ -456,7 +451,7 @@ std::vector<std::string> checkpoint_input_files(const std::string& dir) {
   for (std::string& f : sentence_transformers_files(dir)) files.push_back(std::move(f));
   try {  // the shards; a bad index is reported by the conversion itself
     const std::string index = files[2];
-    if (!exists(index)) return files;
+    if (!path_exists(index)) return files;
     const json j = json::parse(read_regular_file(index, "safetensors index", kBad, 64 << 20));
     for (const auto& [name, file] : j.at("weight_map").items())
       if (file.is_string()) files.push_back(dir + "/" + file.get<std::string>());

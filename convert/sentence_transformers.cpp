@@ -1,7 +1,5 @@
 #include "convert/sentence_transformers.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include "base/atomic_file.h"
@@ -18,11 +16,6 @@ constexpr ErrorKind kBad = ErrorKind::BadModel;
 // Module types are Python class paths: "sentence_transformers.models.Pooling"
 // (and, in newer releases, e.g. "sentence_transformers.base.modules.pooling.Pooling").
 constexpr const char* kPackage = "sentence_transformers.";
-
-bool exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 json read_json(const std::string& path, const char* what) {
   return jf::parse(read_regular_file(path, what, kBad, 16 << 20), path, what);
@@ -127,7 +120,7 @@ std::vector<std::string> sentence_transformers_files(const std::string& dir) {
   std::vector<std::string> files = {dir + "/modules.json", dir + "/config_sentence_transformers.json",
                                     dir + "/sentence_bert_config.json", dir + "/tokenizer_config.json"};
   try {  // the pooling config's path is in modules.json; a bad one is reported by the reader
-    if (exists(files[0]))
+    if (path_exists(files[0]))
       for (const Module& m : read_modules(dir))
         if (m.type == "Pooling") files.push_back(dir + "/" + m.path + "/config.json");
   } catch (const std::exception&) {
@@ -139,7 +132,7 @@ std::optional<EmbeddingSettings> read_sentence_transformers(
     const std::string& dir, const ModelConfig& c, const Tokenizer& tok,
     const std::function<void(const std::string&)>& log) {
   const std::string modules_path = dir + "/modules.json";
-  if (!exists(modules_path)) return std::nullopt;
+  if (!path_exists(modules_path)) return std::nullopt;
   auto say = [&](const std::string& s) {
     if (log) log(s);
   };
@@ -182,7 +175,7 @@ std::optional<EmbeddingSettings> read_sentence_transformers(
 
   // config_sentence_transformers.json: prompts and the default prompt.
   const std::string st_path = dir + "/config_sentence_transformers.json";
-  if (exists(st_path)) {
+  if (path_exists(st_path)) {
     const json j = read_json(st_path, "config_sentence_transformers.json");
     BTE_REQUIRE(j.is_object(), kBad, st_path, ": must be a JSON object");
     if (const json* p = jf::find(j, "prompts"); p && !p->is_null()) {
@@ -217,7 +210,7 @@ std::optional<EmbeddingSettings> read_sentence_transformers(
   };
   bool have_length = false;
   const std::string sb_path = dir + "/sentence_bert_config.json";
-  if (exists(sb_path)) {
+  if (path_exists(sb_path)) {
     const json j = read_json(sb_path, "sentence_bert_config.json");
     BTE_REQUIRE(j.is_object(), kBad, sb_path, ": must be a JSON object");
     if (const json* l = jf::find(j, "do_lower_case"); l && !l->is_null())
@@ -230,7 +223,7 @@ std::optional<EmbeddingSettings> read_sentence_transformers(
     }
   }
   const std::string tc_path = dir + "/tokenizer_config.json";
-  if (!have_length && exists(tc_path)) {
+  if (!have_length && path_exists(tc_path)) {
     const json j = read_json(tc_path, "tokenizer_config.json");
     // Tokenizers without a limit say a huge number (1e30): no limit of their own.
     if (const json* m = j.is_object() ? jf::find(j, "model_max_length") : nullptr;

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <cmath>
+#include <functional>
 
 #include "base/check.h"
 #include "engine/cuda_backend.h"
@@ -137,39 +138,44 @@ const Tokenizer& Engine::tokenizer() const {
   return *tokenizer_;
 }
 
-PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation truncation,
-                           std::vector<int>* truncated, std::string_view prefix,
-                           int max_length) const {
-  const int max_tokens = max_length > 0 ? std::min(max_length, config().max_tokens())
-                                        : config().max_tokens();
-  std::string prompted;
+PackedBatch Engine::pack(size_t n, const char* what, int max_tokens, Truncation truncation,
+                         std::vector<int>* truncated,
+                         const std::function<Encoding(size_t)>& encode_one) const {
   std::vector<std::vector<int32_t>> seqs;
-  seqs.reserve(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) {
+  seqs.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
     Encoding e;
     try {
-      if (prefix.empty()) {
-        e = tokenizer().encode(texts[i], max_tokens);
-      } else {
-        // The text's own bytes first, so a message counts them, not the prompt's.
-        const size_t bad = find_invalid_utf8(texts[i]);
-        BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput, "invalid UTF-8 at byte ",
-                    bad, " of a ", texts[i].size(), "-byte text");
-        prompted.assign(prefix);
-        prompted += texts[i];
-        e = tokenizer().encode(prompted, max_tokens);
-      }
+      e = encode_one(i);
     } catch (const Error& err) {
-      BTE_FAIL(err.kind(), "text ", i, ": ", err.what());
+      BTE_FAIL(err.kind(), what, " ", i, ": ", err.what());
     }
     if (e.truncated()) {
-      BTE_REQUIRE(truncation == Truncation::Truncate, ErrorKind::BadInput, "text ", i, " has ",
+      BTE_REQUIRE(truncation == Truncation::Truncate, ErrorKind::BadInput, what, " ", i, " has ",
                   e.full_length, " tokens; the model takes at most ", max_tokens);
       if (truncated) truncated->push_back(int(i));
     }
     seqs.push_back(std::move(e.ids));
   }
   return PackedBatch::from_ids(seqs, config().first_position(), max_tokens);
+}
+
+PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation truncation,
+                           std::vector<int>* truncated, std::string_view prefix,
+                           int max_length) const {
+  const int max_tokens = max_length > 0 ? std::min(max_length, config().max_tokens())
+                                        : config().max_tokens();
+  std::string prompted;
+  return pack(texts.size(), "text", max_tokens, truncation, truncated, [&](size_t i) {
+    if (prefix.empty()) return tokenizer().encode(texts[i], max_tokens);
+    // The text's own bytes first, so a message counts them, not the prompt's.
+    const size_t bad = find_invalid_utf8(texts[i]);
+    BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput, "invalid UTF-8 at byte ", bad,
+                " of a ", texts[i].size(), "-byte text");
+    prompted.assign(prefix);
+    prompted += texts[i];
+    return tokenizer().encode(prompted, max_tokens);
+  });
 }
 
 PackedBatch Engine::encode_pairs(const std::vector<std::pair<std::string, std::string>>& pairs,
@@ -179,23 +185,9 @@ PackedBatch Engine::encode_pairs(const std::vector<std::pair<std::string, std::s
                                         : config().max_tokens();
   BTE_REQUIRE(max_tokens >= 4, ErrorKind::BadInput, "a pair needs room for 4 special tokens; ",
               max_tokens, " is the most this call takes");
-  std::vector<std::vector<int32_t>> seqs;
-  seqs.reserve(pairs.size());
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    Encoding e;
-    try {
-      e = tokenizer().encode_pair(pairs[i].first, pairs[i].second, max_tokens);
-    } catch (const Error& err) {
-      BTE_FAIL(err.kind(), "pair ", i, ": ", err.what());
-    }
-    if (e.truncated()) {
-      BTE_REQUIRE(truncation == Truncation::Truncate, ErrorKind::BadInput, "pair ", i, " has ",
-                  e.full_length, " tokens; the model takes at most ", max_tokens);
-      if (truncated) truncated->push_back(int(i));
-    }
-    seqs.push_back(std::move(e.ids));
-  }
-  return PackedBatch::from_ids(seqs, config().first_position(), max_tokens);
+  return pack(pairs.size(), "pair", max_tokens, truncation, truncated, [&](size_t i) {
+    return tokenizer().encode_pair(pairs[i].first, pairs[i].second, max_tokens);
+  });
 }
 
 Backend& Engine::backend(Mode mode) {

@@ -11,6 +11,7 @@
 // workspace from a pool.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -104,6 +105,11 @@ class Engine {
  private:
   Engine(ModelWeights weights, std::unique_ptr<Tokenizer> tokenizer, const EngineOptions& options);
   Backend& backend(Mode mode);
+  // encode_one(i) for i < n, each truncated or refused, into one batch;
+  // messages name the item as "<what> <i>".
+  PackedBatch pack(size_t n, const char* what, int max_tokens, Truncation truncation,
+                   std::vector<int>* truncated,
+                   const std::function<Encoding(size_t)>& encode_one) const;
 
   ModelWeights weights_;
   std::unique_ptr<Tokenizer> tokenizer_;

@@ -8,6 +8,22 @@
 
 namespace bte {
 
+namespace {
+
+// What every encoding path checks: strict UTF-8 in, sentencepiece's success out.
+void require_utf8(std::string_view text) {
+  const size_t bad = find_invalid_utf8(text);
+  BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput, "invalid UTF-8 at byte ", bad,
+              " of a ", text.size(), "-byte text");
+}
+
+void require_encoded(const sentencepiece::util::Status& status) {
+  BTE_REQUIRE(status.ok(), ErrorKind::BadInput, "sentencepiece could not encode a text: ",
+              status.ToString());
+}
+
+}  // namespace
+
 SentencePieceTokenizer::SentencePieceTokenizer(
     std::unique_ptr<sentencepiece::SentencePieceProcessor> sp)
     : sp_(std::move(sp)) {}
@@ -40,13 +56,9 @@ SentencePieceTokenizer SentencePieceTokenizer::from_bytes(std::string_view seria
 }
 
 std::vector<int32_t> SentencePieceTokenizer::pieces(std::string_view text) const {
-  const size_t bad = find_invalid_utf8(text);
-  BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput,
-              "invalid UTF-8 at byte ", bad, " of a ", text.size(), "-byte text");
+  require_utf8(text);
   std::vector<int> sp;
-  const auto status = sp_->Encode(text, &sp);
-  BTE_REQUIRE(status.ok(), ErrorKind::BadInput, "sentencepiece could not encode a text: ",
-              status.ToString());
+  require_encoded(sp_->Encode(text, &sp));
   std::vector<int32_t> ids(sp.size());
   for (size_t i = 0; i < sp.size(); ++i) ids[i] = sp[i] == 0 ? kUnk : sp[i] + kFairseqOffset;
   return ids;
@@ -91,13 +103,9 @@ bool is_space_at(std::string_view text, size_t i) {
 
 Encoding SentencePieceTokenizer::encode_with_offsets(std::string_view text, int max_tokens) const {
   BTE_CHECK(max_tokens >= 2, "max_tokens must leave room for <s> and </s>");
-  const size_t bad = find_invalid_utf8(text);
-  BTE_REQUIRE(bad == std::string_view::npos, ErrorKind::BadInput,
-              "invalid UTF-8 at byte ", bad, " of a ", text.size(), "-byte text");
+  require_utf8(text);
   sentencepiece::ImmutableSentencePieceText spt;
-  const auto status = sp_->Encode(text, spt.mutable_proto());
-  BTE_REQUIRE(status.ok(), ErrorKind::BadInput, "sentencepiece could not encode a text: ",
-              status.ToString());
+  require_encoded(sp_->Encode(text, spt.mutable_proto()));
   const size_t n = spt.pieces_size();
   Encoding e;
   e.full_length = int64_t(n) + 2;

@@ -12,9 +12,7 @@
 #include "kernels/cpu/ops.h"
 
 namespace bte::bench {
-namespace {
 
-using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
@@ -23,8 +21,6 @@ double median(std::vector<double> v) {
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
-
-}  // namespace
 
 GemmCeiling onednn_gemm_ceiling(const ModelConfig& c, int64_t M, int iters) {
   GemmCeiling r;

@@ -3,12 +3,19 @@
 // small batch's memory floor), and a line naming the machine.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/model_config.h"
 
 namespace bte::bench {
+
+// Timing helpers every measurement here and in `bte bench` shares.
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0);
+double median(std::vector<double> v);
 
 struct GemmCeiling {
   double gflops = 0;

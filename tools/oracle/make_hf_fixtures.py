@@ -43,6 +43,8 @@ os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import golden_json  # noqa: E402  (the oracle's deterministic JSON writer)
 import numpy as np  # noqa: E402
 import safetensors  # noqa: E402
 import sentencepiece  # noqa: E402
@@ -99,9 +101,9 @@ def note(line):
 
 
 # --------------------------------------------------------------------------
-# JSON: floats are float32 values written as the repr of the Python float that
-# holds them exactly (so a double parser reads back the exact float32), a list
-# of numbers on one line, one row per line for a list of lists.
+# JSON: expected values go through golden_json (the oracle's one writer):
+# float32 values with 9 significant digits (they read back as the same
+# float32), a list of numbers on one line, one row per line for a list of lists.
 
 def f32(x):
     """A float32 value (or nested list/array of them) as Python floats."""
@@ -117,69 +119,11 @@ def f32(x):
     return v
 
 
-def _scalar(x):
-    if x is None:
-        return "null"
-    if isinstance(x, bool):
-        return "true" if x else "false"
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        if not math.isfinite(x):
-            raise ValueError(f"non-finite value {x}")
-        return repr(x)
-    if isinstance(x, str):
-        return json.dumps(x, ensure_ascii=False)
-    raise TypeError(f"cannot write {type(x)}")
-
-
-def _is_scalar(x):
-    return x is None or isinstance(x, (bool, int, float, str))
-
-
-def _dump(obj, indent, out):
-    pad = " " * indent
-    if _is_scalar(obj):
-        out.append(_scalar(obj))
-    elif isinstance(obj, dict):
-        if not obj:
-            out.append("{}")
-            return
-        if all(_is_scalar(v) for v in obj.values()) and len(obj) <= 8 and \
-                sum(len(str(k)) + len(_scalar(v)) for k, v in obj.items()) < 100:
-            out.append("{" + ", ".join(json.dumps(str(k), ensure_ascii=False) + ": " + _scalar(v)
-                                       for k, v in obj.items()) + "}")
-            return
-        out.append("{\n")
-        items = list(obj.items())
-        for i, (k, v) in enumerate(items):
-            out.append(pad + "  " + json.dumps(str(k), ensure_ascii=False) + ": ")
-            _dump(v, indent + 2, out)
-            out.append(",\n" if i + 1 < len(items) else "\n")
-        out.append(pad + "}")
-    elif isinstance(obj, (list, tuple)):
-        if all(_is_scalar(v) for v in obj):
-            out.append("[" + ", ".join(_scalar(v) for v in obj) + "]")
-            return
-        out.append("[\n")
-        for i, v in enumerate(obj):
-            out.append(pad + "  ")
-            _dump(v, indent + 2, out)
-            out.append(",\n" if i + 1 < len(obj) else "\n")
-        out.append(pad + "]")
-    else:
-        raise TypeError(f"cannot write {type(obj)}")
-
-
 def write_json(path, obj, compact=False):
-    if compact:
-        text = json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
-    else:
-        out = []
-        _dump(obj, 0, out)
-        text = "".join(out) + "\n"
-    back = json.loads(text)
-    assert back == json.loads(json.dumps(obj)), path
+    if not compact:  # expected values: the oracle's deterministic golden writer
+        golden_json.write(path, obj)
+        return
+    text = json.dumps(obj, ensure_ascii=False, indent=2) + "\n"
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
 
