@@ -3,8 +3,9 @@
 #   main   Release build (g++, CUDA where nvcc is), the whole ctest suite
 #          ([cuda] cases skip visibly without a GPU)
 #   python the Python package (python/) installed into a virtual environment
-#          over Debian's numpy and pytest, its pytest suite against the main
-#          build's libbte and CLI
+#          over Debian's numpy and pytest, with Ray from PyPI
+#          (python/requirements-ray.txt); its pytest suite against the main
+#          build's libbte and CLI, bte.ray's on a two-node local Ray cluster
 #   asan   AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer):
 #          the whole suite again with BTE_TEST_QUICK=1 (the same cases,
 #          fewer repetitions; bte's CUDA kernels run in their CPU emulation,
@@ -43,7 +44,9 @@ stage_python() {
   # Debian's python, where the apt packages are (a python3 earlier on PATH may not see them)
   /usr/bin/python3 -m venv --system-site-packages "$venv"
   "$venv/bin/pip" install -q --no-build-isolation --no-deps --no-index ./python
-  "$venv/bin/python" -c 'import sys, numpy, pytest; print("python", sys.version.split()[0], "numpy", numpy.__version__, "pytest", pytest.__version__)'
+  # Ray (bte.ray's tests start a two-node cluster on 127.0.0.1) from PyPI, pinned
+  "$venv/bin/pip" install -q --disable-pip-version-check -r python/requirements-ray.txt
+  "$venv/bin/python" -c 'import sys, numpy, pytest, ray, pyarrow; print("python", sys.version.split()[0], "numpy", numpy.__version__, "pytest", pytest.__version__, "ray", ray.__version__, "pyarrow", pyarrow.__version__)'
   BTE_LIBRARY="$PWD/build/engine/libbte.so" BTE_CLI="$PWD/build/cli/bte" \
     "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
 }

@@ -252,14 +252,9 @@ class Model:
             raise ValueError("this model has no classification head (a bare encoder)")
         if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= len(self.labels):
             raise ValueError("top_k must be an int in 1..%d, got %r" % (len(self.labels), top_k))
-        n, arr, keep = _texts(texts)
-        C = len(self.labels)
-        scores = np.empty((n, C), dtype=np.float32)
-        logits = np.empty((n, C), dtype=np.float32)
-        if n:
-            self._call(self._lib.bte_classify, arr, n, scores.ctypes.data_as(_capi.c_float_p), n * C)
-            self._call(self._lib.bte_classify_logits, arr, n, logits.ctypes.data_as(_capi.c_float_p), n * C)
-        del keep
+        scores = self.classify_scores(texts)
+        logits = self.classify_scores(texts, logits=True)
+        n, C = scores.shape
         results = []
         for i in range(n):
             order = sorted(range(C), key=lambda k: -scores[i, k])
@@ -270,6 +265,21 @@ class Model:
                 r["top_k"] = [{"label": self.labels[k], "score": float(scores[i, k])} for k in order[:top_k]]
             results.append(r)
         return results
+
+    def classify_scores(self, texts, logits=False):
+        """numpy float32 (n, labels): each text's score per label (the head's
+        activation), or with logits=True the raw logits; columns in the order
+        of .labels. One pass over the texts, no per-text dicts."""
+        if not self.labels:
+            raise ValueError("this model has no classification head (a bare encoder)")
+        n, arr, keep = _texts(texts)
+        C = len(self.labels)
+        out = np.empty((n, C), dtype=np.float32)
+        if n:
+            fn = self._lib.bte_classify_logits if logits else self._lib.bte_classify
+            self._call(fn, arr, n, out.ctypes.data_as(_capi.c_float_p), n * C)
+        del keep
+        return out
 
     # -- reranking -------------------------------------------------------------------
     def rerank(self, query, documents, raw_scores=False, top_k=None, return_documents=False):
