@@ -3,20 +3,22 @@
 #include "base/check.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/wordpiece_tokenizer.h"
 
 namespace bte {
 
 namespace {
 
-// Every setting of `want` present with its value, and no other.
+// Every setting of `want` present with its value, and no other. `source`
+// says where `want` comes from, for the message.
 void require_settings(const TokenizerSettings& got, const TokenizerSettings& want,
-                      std::string_view kind, const std::string& origin) {
+                      std::string_view kind, std::string_view source, const std::string& origin) {
   for (const auto& [name, value] : want) {
     auto it = got.find(name);
     BTE_REQUIRE(it != got.end(), ErrorKind::BadModel, origin, ": the ", kind,
                 " tokenizer needs the setting 'tokenizer.", name, "'");
     BTE_REQUIRE(it->second == value, ErrorKind::BadModel, origin, ": 'tokenizer.", name, "' is ",
-                it->second, "; bte's ", kind, " tokenizer (XLM-R's fairseq mapping) has ", value);
+                it->second, "; ", source, " has ", value);
   }
   for (const auto& [name, value] : got)
     BTE_REQUIRE(want.count(name), ErrorKind::BadModel, origin, ": 'tokenizer.", name,
@@ -33,9 +35,15 @@ std::unique_ptr<Tokenizer> load_tokenizer(std::string_view kind, const Tokenizer
     // The settings first: they are the cheap check. mask_id is the *model's*
     // last id (its table may be larger than the tokenizer's vocabulary).
     require_settings(settings, SentencePieceTokenizer::settings_for_vocab(model_vocab), kind,
-                     origin);
+                     "bte's sentencepiece tokenizer (XLM-R's fairseq mapping)", origin);
     tok = std::make_unique<SentencePieceTokenizer>(
         SentencePieceTokenizer::from_bytes(bytes, origin));
+  } else if (kind == WordPieceTokenizer::kKind) {
+    // The settings describe the embedded bytes: they must say what the
+    // bytes say (a header edited by hand, or bytes from another model, is refused).
+    auto wp = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_bytes(bytes, origin));
+    require_settings(settings, wp->settings(), kind, "the embedded wordpiece tokenizer", origin);
+    tok = std::move(wp);
   }
   if (tok) {
     BTE_REQUIRE(tok->vocab_size() <= model_vocab, ErrorKind::BadModel, origin,
@@ -44,7 +52,8 @@ std::unique_ptr<Tokenizer> load_tokenizer(std::string_view kind, const Tokenizer
     return tok;
   }
   BTE_FAIL(ErrorKind::BadModel, origin, ": tokenizer kind \"", kind,
-           "\" is not one this bte implements (\"", SentencePieceTokenizer::kKind, "\")");
+           "\" is not one this bte implements (\"", SentencePieceTokenizer::kKind, "\", \"",
+           WordPieceTokenizer::kKind, "\")");
 }
 
 }  // namespace bte

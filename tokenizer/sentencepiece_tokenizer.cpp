@@ -5,6 +5,7 @@
 #include "base/atomic_file.h"
 #include "base/check.h"
 #include "base/utf8.h"
+#include "tokenizer/truncation.h"
 
 namespace bte {
 
@@ -132,21 +133,7 @@ Encoding SentencePieceTokenizer::encode_pair(std::string_view first, std::string
                                              int max_tokens) const {
   BTE_CHECK(max_tokens >= 4, "max_tokens must leave room for the pair's 4 specials");
   const std::vector<int32_t> a = pieces(first), b = pieces(second);
-  const size_t room = size_t(max_tokens - 4);
-  size_t na = a.size(), nb = b.size();
-  if (na + nb > room) {
-    // longest_first: the shorter side stays whole if the longer can take the
-    // cut alone; otherwise each gets half, the longer one the odd token.
-    const bool a_short = na <= nb;
-    size_t short_n = a_short ? na : nb;
-    size_t long_n = std::max(short_n, room > short_n ? room - short_n : 0);
-    if (short_n + long_n > room) {
-      short_n = room / 2;
-      long_n = room / 2 + room % 2;
-    }
-    na = a_short ? short_n : long_n;
-    nb = a_short ? long_n : short_n;
-  }
+  const auto [na, nb] = longest_first(a.size(), b.size(), size_t(max_tokens - 4));
   Encoding e;
   e.full_length = int64_t(a.size() + b.size()) + 4;
   e.ids.reserve(na + nb + 4);

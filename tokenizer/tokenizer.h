@@ -7,7 +7,8 @@
 //   bte::Encoding e = tok->encode("Hello world", /*max_tokens=*/512);
 //
 // Kinds: "sentencepiece" (XLM-R: sentencepiece + the fairseq id mapping,
-// sentencepiece_tokenizer.h).
+// sentencepiece_tokenizer.h); "wordpiece" (BERT: Hugging Face's BertNormalizer,
+// BertPreTokenizer, WordPiece and template, wordpiece_tokenizer.h).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,10 @@ struct Encoding {
   // report them: a token's leading whitespace is not its own, and a token
   // that stands for whitespace alone is given the character after it.
   std::vector<std::pair<int32_t, int32_t>> offsets;
+  // Per id, its segment (token type) id; empty means all 0. A kind whose
+  // model has token types fills it for pairs (WordPiece: 0 up to and with
+  // the first [SEP], 1 after); sentencepiece (XLM-R, one type) leaves it empty.
+  std::vector<int32_t> type_ids;
   int64_t full_length = 0;   // length before truncation, specials included
   bool truncated() const { return int64_t(ids.size()) < full_length; }
 };

@@ -12,6 +12,7 @@ packages=(
   ocl-icd-opencl-dev ocl-icd-libopencl1 opencl-c-headers opencl-clhpp-headers  # dnnl-config.cmake asks for OpenCL
   libsentencepiece-dev libsentencepiece0 libprotobuf-lite32   # the tokenizer
   nlohmann-json3-dev                         # headers
+  libicu-dev libicu72                        # WordPiece's Unicode (tokenizer/)
   catch2                                     # the tests
   libbenchmark-dev libbenchmark1debian       # bench/ (bench_kernels_cuda)
 )

@@ -9,6 +9,7 @@ packages=(
   libdnnl-dev              # oneDNN: CPU GEMMs
   ocl-icd-opencl-dev opencl-c-headers   # Debian's oneDNN CMake config asks for OpenCL (its GPU runtime)
   libsentencepiece-dev sentencepiece   # tokenizer library and spm_train
+  libicu-dev               # WordPiece's Unicode (NFD, categories, lowercase)
   nlohmann-json3-dev       # .bte / safetensors / config.json headers
   catch2                   # tests
   libbenchmark-dev         # bench/
