@@ -1,5 +1,6 @@
 #include "convert/hf_wordpiece.h"
 
+#include <algorithm>
 #include <map>
 
 #include "base/atomic_file.h"
@@ -277,9 +278,7 @@ WordPieceSpec read_hf_vocab_txt(const std::string& path, const std::string& conf
     const size_t bad = find_invalid_utf8(piece);
     BTE_REQUIRE(bad == std::string::npos, kBad, path, ": line ", line + 1,
                 " is not valid UTF-8 (byte ", bad, ")");
-    while (!piece.empty() && (piece.back() == ' ' || (piece.back() >= '\t' && piece.back() <= '\r')))
-      piece.pop_back();
-    s.vocab.push_back(std::move(piece));
+    s.vocab.emplace_back(trim_end_whitespace(piece));
     b = e + 1;
   }
   BTE_REQUIRE(!s.vocab.empty(), kBad, path, ": vocab.txt is empty");
@@ -302,9 +301,34 @@ WordPieceSpec read_hf_vocab_txt(const std::string& path, const std::string& conf
     const int32_t id = id_of(s, tok);
     if (id >= 0) s.added_tokens.push_back({tok, id, true, false});
   }
-  if (config.is_object())
+  if (config.is_object()) {
     if (const json* d = jf::find(config, "added_tokens_decoder"); d && !d->is_null())
       read_added_tokens(*d, cp, "added_tokens_decoder", true, s);
+    // Extra specials (transformers 5 "extra_special_tokens", before it
+    // "additional_special_tokens"): a piece's id, else the next new id.
+    for (const char* key : {"extra_special_tokens", "additional_special_tokens"}) {
+      const json* list = jf::find(config, key);
+      if (!list || list->is_null()) continue;
+      BTE_REQUIRE(list->is_array(), kBad, cp, ": tokenizer_config.json field '", key,
+                  "' must be an array, got ", jf::brief(*list));
+      for (size_t i = 0; i < list->size(); ++i) {
+        const json& t = (*list)[i];
+        BTE_REQUIRE(t.is_string() || (t.is_object() && t.contains("content") && t["content"].is_string()),
+                    kBad, cp, ": tokenizer_config.json field '", key, "[", i,
+                    "]' must be a string or an object with a 'content' string");
+        const std::string tok = t.is_string() ? t.get<std::string>() : t["content"].get<std::string>();
+        bool known = false;
+        for (const auto& a : s.added_tokens) known = known || a.content == tok;
+        if (known) continue;
+        int32_t id = id_of(s, tok);
+        if (id < 0) {
+          id = int32_t(s.vocab.size());
+          for (const auto& a : s.added_tokens) id = std::max(id, a.id + 1);
+        }
+        s.added_tokens.push_back({tok, id, true, false});
+      }
+    }
+  }
   set_special_ids(s, config, cp);
   for (const auto& [name, id] : {std::pair{"cls_token", s.cls_id}, {"sep_token", s.sep_id}})
     BTE_REQUIRE(id >= 0, kBad, path, ": the ", name, " \"",

@@ -404,6 +404,18 @@ struct WordPieceTokenizer::Tables {
   }
 };
 
+std::string_view trim_end_whitespace(std::string_view s) {
+  while (!s.empty()) {
+    size_t b = s.size() - 1;
+    while (b > 0 && is_continuation(s[b])) --b;
+    uint32_t c;
+    decode_utf8(reinterpret_cast<const unsigned char*>(s.data()) + b, c);
+    if (!is_whitespace(c)) break;
+    s = s.substr(0, b);
+  }
+  return s;
+}
+
 // ---- the spec ---------------------------------------------------------------------
 
 void WordPieceSpec::set_bert_templates() {

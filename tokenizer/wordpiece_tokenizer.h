@@ -68,6 +68,10 @@ struct WordPieceSpec {
   void set_bert_templates();
 };
 
+// `s` without its trailing White_Space characters (Rust's str::trim_end, which
+// Hugging Face applies to each vocab.txt line). `s` must be valid UTF-8.
+std::string_view trim_end_whitespace(std::string_view s);
+
 class WordPieceTokenizer final : public Tokenizer {
  public:
   static constexpr const char* kKind = "wordpiece";
