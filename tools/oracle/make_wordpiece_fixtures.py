@@ -33,6 +33,7 @@ WordPiece.save writes it, and the golden files (all ids with the specials):
                     (the "slow" tokenizer) differs from the fast one on the
                     vocab.txt path: "<line> <slow ids>" -- a finding about
                     the two Hugging Face implementations, not a bte golden
+                    ("#" lines: the text and both token lists)
 
 Every golden file starts with a "# bte-wordpiece-golden v1 ..." line naming
 this script. Not part of the build: the tests read only the committed files.
@@ -84,6 +85,10 @@ EDGE = [
     "don't won't it's", "e-mail@example.com https://example.org/path?q=1",
     "1234567890 3.14159 1,000,000", "ﬁ ﬂ ｆｕｌｌｗｉｄｔｈ ＡＢＣ", "ℌ ℍ Ⅻ ①",
     "\u0301leading combining", "ꟊ new letters Ꟑ", "ᏣᎳᎩ Cherokee ꭰ",
+    # Characters whose category changed after Unicode 8.0 (HF's crate keeps
+    # 8.0's), and characters newer than 8.0 (Cn there): Cf, Mn, Po, a decomposition.
+    "a\u166db a\u1734b a\u1885b a\u1886b a\ua9bdb a\U000111c9b",
+    "a\u0890b a\u08e2b a\U000110cdb a\U00013430b a\u2e43b a\U0001e95eb a\u07fdb a\U00011938b Ä\u1734",
 ]
 
 
@@ -176,7 +181,7 @@ def main():
         fast.no_truncation()
 
         # The vocab.txt + tokenizer_config.json path, as transformers loads it.
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp:  # the tokenizers hold no file open
             for fn in ("vocab.txt", "tokenizer_config.json"):
                 shutil.copy(os.path.join(d, fn), tmp)
             from_vocab = BertTokenizer.from_pretrained(tmp)
@@ -203,6 +208,9 @@ def main():
             for i, (s, v) in enumerate(zip(sids, vids)):
                 if s != v:
                     f.write(f"{i} {ids_line(s)}\n")
+                    f.write(f"#   text {json.dumps(texts[i], ensure_ascii=False)}\n"
+                            f"#   fast {' '.join(from_vocab.convert_ids_to_tokens(v))}\n"
+                            f"#   slow {' '.join(slow.convert_ids_to_tokens(s))}\n")
                     m += 1
         print(f"  vocab.txt path differs from tokenizer.json on {n} lines; slow differs from fast on {m}")
 

@@ -1,0 +1,65 @@
+"""The peer of bench/bench_wordpiece: Hugging Face `tokenizers` on one thread,
+on the same texts (tests/data/corpus.txt + tests/data/multilingual/*.txt) and
+the same tokenizer.json files (tests/data/wordpiece/<name>/).
+
+    RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false \
+        .venv-oracle/bin/python tools/bench_wordpiece_peer.py [--runs 7]
+
+Prints, per tokenizer, the median of --runs runs of encode_batch (Rayon held
+to one thread) and of a Python loop of encode: texts/s and MB/s of UTF-8 text.
+"""
+
+import argparse
+import glob
+import os
+import statistics
+import time
+
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import tokenizers  # noqa: E402
+from tokenizers import Tokenizer  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "tests", "data")
+
+
+def texts():
+    out = []
+    for path in [os.path.join(DATA, "corpus.txt")] + sorted(glob.glob(os.path.join(DATA, "multilingual", "*.txt"))):
+        with open(path, encoding="utf-8", newline="") as f:
+            c = f.read()
+        lines = c.split("\n")
+        if c.endswith("\n"):
+            lines.pop()
+        out += lines
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    t = texts()
+    nbytes = sum(len(s.encode("utf-8")) for s in t)
+    print(f"tokenizers {tokenizers.__version__}; RAYON_NUM_THREADS={os.environ['RAYON_NUM_THREADS']}; "
+          f"{len(t)} texts, {nbytes / 1e6:.3f} MB; median of {args.runs} runs")
+    for name in ("uncased", "cased", "multilingual"):
+        tok = Tokenizer.from_file(os.path.join(DATA, "wordpiece", name, "tokenizer.json"))
+        for how in ("encode_batch", "encode loop"):
+            secs = []
+            for _ in range(args.runs + 1):  # the first run warms up
+                t0 = time.perf_counter()
+                if how == "encode_batch":
+                    tok.encode_batch(t)
+                else:
+                    for s in t:
+                        tok.encode(s)
+                secs.append(time.perf_counter() - t0)
+            m = statistics.median(secs[1:])
+            print(f"{name:13s} {how:12s} {m * 1e3:8.2f} ms  {len(t) / m / 1e3:8.1f} k texts/s  {nbytes / m / 1e6:7.2f} MB/s")
+
+
+if __name__ == "__main__":
+    main()
