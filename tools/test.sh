@@ -24,7 +24,7 @@ stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(main python asan tsan fuzz)
 jobs=$(nproc)
 fuzz_seconds=${BTE_FUZZ_SECONDS:-30}
-fuzz_targets=(fuzz_bte_file fuzz_safetensors fuzz_tokenizer fuzz_line_reader)
+fuzz_targets=(fuzz_bte_file fuzz_safetensors fuzz_tokenizer fuzz_wordpiece fuzz_line_reader)
 stage_times=()   # "stage seconds", printed at the end
 start_all=$(date +%s)
 
