@@ -153,7 +153,7 @@ void BM_EmbedLayerNorm(benchmark::State& st, const char* variant) {
   for (int64_t t = 0; t < T; ++t) ids[t] = int32_t(rng() % vocab), positions[t] = int32_t(2 + t % 512);
   std::vector<float> out(T * d);
   for (auto _ : st) {
-    cpu::embed_layernorm(ids.data(), positions.data(), T, word.data(), pos.data(), type.data(),
+    cpu::embed_layernorm(ids.data(), positions.data(), nullptr, T, word.data(), pos.data(), type.data(),
                          g.data(), b.data(), d, 1e-5f, out.data());
     benchmark::DoNotOptimize(out.data());
   }

@@ -190,7 +190,7 @@ void BM_EmbedLayerNorm(benchmark::State& st) {
   DeviceBuffer<float> out(size_t(kTokens) * d);
   DeviceBuffer<uint16_t> copy(size_t(kTokens) * d);
   gpu_loop(st, [&] {
-    cuda::embed_layernorm(dids.get(), dpos.get(), kTokens, word.get(), pos.get(), nullptr, g.get(), b.get(),
+    cuda::embed_layernorm(dids.get(), dpos.get(), nullptr, kTokens, word.get(), pos.get(), nullptr, g.get(), b.get(),
                           d, 1e-5f, out.get(), nullptr, copy.get(), DType::F16);
   });
   bytes_counter(st, 14.0 * kTokens * d);

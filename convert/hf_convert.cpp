@@ -11,9 +11,9 @@
 #include "base/atomic_file.h"
 #include "base/check.h"
 #include "models/family.h"
-#include "tokenizer/sentencepiece_tokenizer.h"
 #include "weights/bte_writer.h"
 #include "weights/json_fields.h"
+#include "convert/hf_tokenizer.h"
 #include "convert/safetensors.h"
 #include "convert/sentence_transformers.h"
 #include "models/tensor_layout.h"
@@ -109,22 +109,33 @@ HfConfig read_config(const std::string& dir) {
 
   ModelConfig& c = h.config;
   c.family = fam.name;
-  c.layers = int(jf::get_int(j, "num_hidden_layers", path, "", 1, ConfigLimits::kMaxLayers, F));
-  c.hidden = int(jf::get_int(j, "hidden_size", path, "", 1, ConfigLimits::kMaxHidden, F));
-  c.heads = int(jf::get_int(j, "num_attention_heads", path, "", 1, ConfigLimits::kMaxHidden, F));
-  c.ffn = int(jf::get_int(j, "intermediate_size", path, "", 1, ConfigLimits::kMaxFfn, F));
+  const HfConfigKeys& k = fam.hf_keys;  // the family's names for its sizes
+  c.layers = int(jf::get_int(j, k.layers, path, "", 1, ConfigLimits::kMaxLayers, F));
+  c.hidden = int(jf::get_int(j, k.hidden, path, "", 1, ConfigLimits::kMaxHidden, F));
+  c.heads = int(jf::get_int(j, k.heads, path, "", 1, ConfigLimits::kMaxHidden, F));
+  c.ffn = int(jf::get_int(j, k.ffn, path, "", 1, ConfigLimits::kMaxFfn, F));
   c.vocab = int(jf::get_int(j, "vocab_size", path, "", 1, ConfigLimits::kMaxVocab, F));
   c.max_positions =
       int(jf::get_int(j, "max_position_embeddings", path, "", 1, ConfigLimits::kMaxPositions, F));
-  // Absent fields take Hugging Face's defaults for these configs.
-  c.pad_id = jf::find(j, "pad_token_id")
+  // Absent fields take Hugging Face's defaults for the family's configs.
+  c.pad_id = jf::find(j, "pad_token_id") && !j["pad_token_id"].is_null()
                  ? int(jf::get_int(j, "pad_token_id", path, "", 0, ConfigLimits::kMaxVocab, F))
-                 : 1;
-  c.layer_norm_eps = jf::find(j, "layer_norm_eps")
-                         ? float(jf::get_number(j, "layer_norm_eps", path, "", F))
-                         : 1e-12f;
-  c.activation = jf::find(j, "hidden_act") ? jf::get_string(j, "hidden_act", path, "", F) : "gelu";
-  BTE_REQUIRE(c.activation == fam.activation, kBad, path, ": hidden_act \"", c.activation,
+                 : fam.hf_default_pad_id;
+  c.layer_norm_eps = !k.layer_norm_eps.empty() && jf::find(j, k.layer_norm_eps)
+                         ? float(jf::get_number(j, k.layer_norm_eps, path, "", F))
+                         : fam.hf_default_layer_norm_eps;
+  switch (fam.token_types) {
+    case TokenTypes::None: c.token_types = 0; break;
+    case TokenTypes::One: c.token_types = 1; break;
+    case TokenTypes::FromConfig:
+      c.token_types = jf::find(j, k.token_types)
+                          ? int(jf::get_int(j, k.token_types, path, "", 1,
+                                            ConfigLimits::kMaxTokenTypes, F))
+                          : fam.hf_default_token_types;
+      break;
+  }
+  c.activation = jf::find(j, k.activation) ? jf::get_string(j, k.activation, path, "", F) : "gelu";
+  BTE_REQUIRE(c.activation == fam.activation, kBad, path, ": ", k.activation, " \"", c.activation,
               "\" is not supported (bte implements exact erf \"", fam.activation, "\" only)");
   if (jf::find(j, "position_embedding_type")) {
     const std::string pe = jf::get_string(j, "position_embedding_type", path, "", F);
@@ -139,7 +150,7 @@ HfConfig read_config(const std::string& dir) {
   for (const auto& [key, want] : fam.hf_fixed_ids) {
     if (!jf::find(j, key) || j[key].is_null()) continue;
     const int64_t v = jf::get_int(j, key, path, "", INT32_MIN, INT32_MAX, F);
-    BTE_REQUIRE(v == want, kBad, path, ": ", key, " is ", v, "; bte's ", fam.tokenizer_kind,
+    BTE_REQUIRE(v == want, kBad, path, ": ", key, " is ", v, "; bte's ", fam.tokenizer_kinds.front(),
                 " tokenizer for ", fam.name, " fixes it at ", want);
   }
   if (const json* m = jf::find(j, "id2label")) h.id2label = *m;
@@ -284,13 +295,17 @@ class Planner {
     std::vector<std::string> out;
     for (const auto& [key, name] : by_key_) {
       if (used_.count(name)) continue;
-      bool by_design = false;
-      for (const std::string& prefix : fam_.hf_ignored) by_design |= key.rfind(prefix, 0) == 0;
-      (by_design ? *ignored : out).push_back(name);
+      (this->ignored(key) ? *ignored : out).push_back(name);
     }
     return out;
   }
   bool has(const std::string& key) const { return by_key_.count(key) > 0; }
+  // A name the family ignores when nothing uses it (BERT's pooler in a bare encoder).
+  bool ignored(const std::string& key) const {
+    for (const std::string& prefix : fam_.hf_ignored)
+      if (key.rfind(prefix, 0) == 0) return true;
+    return false;
+  }
   // Source tensor `key` (without the prefix) or null; not marked as used.
   const SafetensorsFile::Tensor* find(const std::string& key) const {
     auto it = by_key_.find(key);
@@ -307,32 +322,6 @@ class Planner {
   std::map<std::string, std::string, std::less<>> by_key_;  // key -> HF name
   std::set<std::string> used_;
 };
-
-// ---- the tokenizer ---------------------------------------------------------------
-
-// The family's tokenizer as the checkpoint holds it: the bytes a .bte embeds
-// and the tokenizer they make.
-struct CheckpointTokenizer {
-  std::string path, bytes;
-  std::unique_ptr<Tokenizer> tokenizer;
-  std::string vocab_note;  // how its ids are counted, for a mismatch message
-};
-
-CheckpointTokenizer read_tokenizer(const std::string& dir, const ModelFamily& fam) {
-  CheckpointTokenizer t;
-  t.path = dir + "/" + fam.hf_tokenizer_file;
-  if (fam.tokenizer_kind == SentencePieceTokenizer::kKind) {
-    BTE_REQUIRE(path_exists(t.path), kBad, dir, ": no ", fam.hf_tokenizer_file, " (bte needs the ",
-                fam.name, " sentencepiece model; a tokenizer.json alone is not enough)");
-    t.bytes = read_regular_file(t.path, "sentencepiece model", kBad, 256 << 20);
-    t.tokenizer = std::make_unique<SentencePieceTokenizer>(
-        SentencePieceTokenizer::from_bytes(t.bytes, t.path));
-    t.vocab_note = " (pieces + <mask>, fairseq offset 1)";
-    return t;
-  }
-  BTE_FAIL(ErrorKind::Internal, "family ", fam.name, " names tokenizer kind \"",
-           fam.tokenizer_kind, "\", which the converter cannot read");
-}
 
 // ---- writing ---------------------------------------------------------------------
 
@@ -447,7 +436,7 @@ std::vector<std::string> checkpoint_input_files(const std::string& dir) {
   std::vector<std::string> files;
   for (const char* f : {"config.json", "model.safetensors", "model.safetensors.index.json"})
     files.push_back(dir + "/" + f);
-  for (const ModelFamily* fam : model_families()) files.push_back(dir + "/" + fam->hf_tokenizer_file);
+  for (std::string& f : tokenizer_input_files(dir)) files.push_back(std::move(f));
   for (std::string& f : sentence_transformers_files(dir)) files.push_back(std::move(f));
   try {  // the shards; a bad index is reported by the conversion itself
     const std::string index = files[2];
@@ -489,7 +478,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     ModelConfig one = c;
     one.num_labels = 1;
     for (const TensorRecipe& r : head_recipes(one))
-      for (const HfSource& part : r.parts) trained |= p.has(part.name);
+      for (const HfSource& part : r.parts) trained |= p.has(part.name) && !p.ignored(part.name);
   }
   BTE_REQUIRE(!(hc.classifier || tagger) || trained, kBad, ck.where, ": config.json says ",
               hc.architecture, " but the checkpoint has no classifier head tensors (", probe_name,
@@ -565,11 +554,27 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
   }
 
   // The tokenizer must be the one the embedding table was made for.
-  const CheckpointTokenizer tok = read_tokenizer(o.hf_dir, fam);
-  BTE_REQUIRE(tok.tokenizer->vocab_size() == c.vocab, kBad, tok.path, ": the ",
+  const CheckpointTokenizer tok = read_checkpoint_tokenizer(o.hf_dir, fam);
+  // A WordPiece vocabulary may be smaller than the embedding table (tables
+  // are often padded to a round size); sentencepiece's fairseq mapping needs
+  // the sizes equal (its <mask> is the table's last row).
+  const bool smaller_ok = tok.tokenizer->kind() != "sentencepiece";
+  BTE_REQUIRE(tok.tokenizer->vocab_size() == c.vocab || (smaller_ok && tok.tokenizer->vocab_size() < c.vocab),
+              kBad, tok.path, ": the ",
               tok.tokenizer->kind(), " model implies a ",
               "vocabulary of ", tok.tokenizer->vocab_size(), " ids", tok.vocab_note, " but ",
               cfg_path, " says vocab_size ", c.vocab);
+
+  // Padding ids fill the padded layout's empty slots and, for RoBERTa, fix
+  // where positions start. A family whose positions start at 0 takes the
+  // tokenizer's (a BERT body with XLM-R's sentencepiece pads with 1 whatever
+  // its config.json's pad_token_id says).
+  if (fam.positions == PositionRule::FromZero && tok.tokenizer->pad_id() != c.pad_id &&
+      tok.tokenizer->pad_id() >= 0) {
+    say("padding id " + std::to_string(tok.tokenizer->pad_id()) + " (the tokenizer's; config.json says " +
+        std::to_string(c.pad_id) + ")");
+    c.pad_id = tok.tokenizer->pad_id();
+  }
 
   // Embeddings: the sentence-transformers files when present, else the family's default.
   c.embedding = EmbeddingSettings{};

@@ -37,9 +37,10 @@ class Backend {
   virtual int64_t scratch_floats(const VarlenLayout& layout) const = 0;
 
   // ---- ops, in graph order ------------------------------------------------
-  // x[rows, d] = LN(word[ids] + position[positions] + token_type)
-  virtual void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x,
-                     float* scratch) = 0;
+  // x[rows, d] = LN(word[ids] + position[positions] + token_type[types])
+  // (types null: every token is type 0)
+  virtual void embed(const int32_t* ids, const int32_t* positions, const int32_t* types,
+                     int64_t rows, float* x, float* scratch) = 0;
   // qkv[rows, 3d] = x Wqkvᵀ + b
   virtual void qkv_projection(int layer, const float* x, int64_t rows, float* qkv,
                               float* scratch) = 0;

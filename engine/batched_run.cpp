@@ -10,10 +10,15 @@ void run_batched(Engine& engine, const PackedBatch& all, Mode mode, const RunReq
   BatchLimits l = limits;
   l.padded = mode != Mode::Packed;
   for (const auto& batch : plan_batches(lengths, l)) {
-    std::vector<std::vector<int32_t>> seqs;
-    for (int i : batch)
+    std::vector<std::vector<int32_t>> seqs, types;
+    for (int i : batch) {
       seqs.emplace_back(all.ids.begin() + all.cu_seqlens[i], all.ids.begin() + all.cu_seqlens[i + 1]);
-    const PackedBatch b = PackedBatch::from_ids(seqs, engine.config().first_position());
+      if (!all.types.empty())  // a pair's segment ids travel with its ids
+        types.emplace_back(all.types.begin() + all.cu_seqlens[i], all.types.begin() + all.cu_seqlens[i + 1]);
+    }
+    const PackedBatch b = all.types.empty()
+                              ? PackedBatch::from_ids(seqs, engine.config().first_position())
+                              : PackedBatch::from_ids(seqs, types, engine.config().first_position());
     const RunOutputs out = engine.run(b, mode, request);
     for (size_t r = 0; r < batch.size(); ++r) emit(batch[r], out, int(r), b);
   }

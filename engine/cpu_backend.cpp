@@ -46,8 +46,10 @@ class CpuBackend final : public HostBackend {
       w.release_pages(L.down_w, int64_t(d) * f);
     }
     if (c_.sequence_head())
-      head_dense_ = std::make_unique<cpu::Linear>(w.head_dense_w, w.head_dense_b, d, d,
-                                                  cpu::Epilogue::Tanh);
+      head_dense_ = std::make_unique<cpu::Linear>(
+          w.head_dense_w, w.head_dense_b, d, d,
+          model_family(c_.family).head == HeadKind::DenseReluOnFirstToken ? cpu::Epilogue::Relu
+                                                                          : cpu::Epilogue::Tanh);
     if (c_.has_head()) {
       head_out_ = std::make_unique<cpu::Linear>(w.head_out_w, w.head_out_b, c_.num_labels, d,
                                                 cpu::Epilogue::None);
@@ -66,9 +68,9 @@ class CpuBackend final : public HostBackend {
            cpu::attention_scratch_floats(layout, c_.heads, c_.head_dim(), cpu::num_threads());
   }
 
-  void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x,
-             float*) override {
-    cpu::embed_layernorm(ids, positions, rows, w_.word, w_.position, w_.token_type, w_.emb_ln_g,
+  void embed(const int32_t* ids, const int32_t* positions, const int32_t* types, int64_t rows,
+             float* x, float*) override {
+    cpu::embed_layernorm(ids, positions, types, rows, w_.word, w_.position, w_.token_type, w_.emb_ln_g,
                          w_.emb_ln_b, c_.hidden, c_.layer_norm_eps, x);
   }
   void qkv_projection(int layer, const float* x, int64_t rows, float* qkv, float* scratch) override {

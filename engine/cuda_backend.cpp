@@ -117,7 +117,8 @@ class CudaBackend final : public Backend {
 
     word_ = DeviceArray(w.word, int64_t(c_.vocab) * d, "the word embeddings");
     position_ = DeviceArray(w.position, int64_t(c_.max_positions) * d, "the position embeddings");
-    token_type_ = DeviceArray(w.token_type, d, "the token type row");
+    if (w.token_type)
+      token_type_ = DeviceArray(w.token_type, int64_t(c_.token_types) * d, "the token type table");
     emb_ln_g_ = DeviceArray(w.emb_ln_g, d, "the embedding LayerNorm");
     emb_ln_b_ = DeviceArray(w.emb_ln_b, d, "the embedding LayerNorm");
     w.release_pages(w.word, int64_t(c_.vocab) * d);
@@ -197,9 +198,9 @@ class CudaBackend final : public Backend {
   }
 
   // ---- ops --------------------------------------------------------------------
-  void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x,
-             float* scratch) override {
-    cuda::embed_layernorm(ids, positions, rows, word_.get(), position_.get(), token_type_.get(),
+  void embed(const int32_t* ids, const int32_t* positions, const int32_t* types, int64_t rows,
+             float* x, float* scratch) override {
+    cuda::embed_layernorm(ids, positions, types, rows, word_.get(), position_.get(), token_type_.get(),
                           emb_ln_g_.get(), emb_ln_b_.get(), c_.hidden, c_.layer_norm_eps, x,
                           stream_, carve(scratch, rows).xh, t_);
   }
@@ -280,7 +281,10 @@ class CudaBackend final : public Backend {
   void classifier_head(const float* cls, int64_t n, float* tmp, float* logits) override {
     // Tiny GEMMs (n rows): no workspace needed.
     head_dense_->forward(cls, n, tmp, nullptr, 0, stream_);
-    cuda::tanh_inplace(tmp, n * c_.hidden, stream_);
+    if (model_family(c_.family).head == HeadKind::DenseReluOnFirstToken)
+      cuda::relu_inplace(tmp, n * c_.hidden, stream_);
+    else
+      cuda::tanh_inplace(tmp, n * c_.hidden, stream_);
     head_out_->forward(tmp, n, logits, nullptr, 0, stream_);
   }
   void token_classifier_head(const float* x, int64_t rows, float* logits) override {

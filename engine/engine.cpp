@@ -114,9 +114,13 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
   auto file = std::make_shared<const BteFile>(BteFile::open(path));
   const TokenizerRecord& t = file->header().tokenizer;
   const ModelConfig& c = file->config();
-  BTE_REQUIRE(t.kind == model_family(c.family).tokenizer_kind, ErrorKind::BadModel, path,
-              ": a ", c.family, " model with a \"", t.kind, "\" tokenizer; its family's is \"",
-              model_family(c.family).tokenizer_kind, "\"");
+  if (!model_family(c.family).takes_tokenizer(t.kind)) {
+    std::string kinds;
+    for (const std::string& k : model_family(c.family).tokenizer_kinds)
+      kinds += (kinds.empty() ? "\"" : " or \"") + k + "\"";
+    BTE_FAIL(ErrorKind::BadModel, path, ": a ", c.family, " model with a \"", t.kind,
+             "\" tokenizer; ", c.family, " models take ", kinds);
+  }
   std::unique_ptr<Tokenizer> tok =
       load_tokenizer(t.kind, t.settings, file->tokenizer_model(), c.vocab, path);
   BTE_REQUIRE(tok->pad_id() == c.pad_id, ErrorKind::BadModel, path, ": config.pad_id ", c.pad_id,
@@ -141,8 +145,12 @@ const Tokenizer& Engine::tokenizer() const {
 PackedBatch Engine::pack(size_t n, const char* what, int max_tokens, Truncation truncation,
                          std::vector<int>* truncated,
                          const std::function<Encoding(size_t)>& encode_one) const {
-  std::vector<std::vector<int32_t>> seqs;
+  std::vector<std::vector<int32_t>> seqs, types;
   seqs.reserve(n);
+  // Segment ids reach the model only when it has a table for them (BERT);
+  // XLM-R and DistilBERT take none, as their Hugging Face tokenizers give none.
+  const bool typed = config().token_types > 1;
+  if (typed) types.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     Encoding e;
     try {
@@ -156,7 +164,9 @@ PackedBatch Engine::pack(size_t n, const char* what, int max_tokens, Truncation 
       if (truncated) truncated->push_back(int(i));
     }
     seqs.push_back(std::move(e.ids));
+    if (typed) types.push_back(std::move(e.type_ids));
   }
+  if (typed) return PackedBatch::from_ids(seqs, types, config().first_position(), max_tokens);
   return PackedBatch::from_ids(seqs, config().first_position(), max_tokens);
 }
 

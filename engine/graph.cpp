@@ -41,9 +41,11 @@ std::vector<Op> build_graph(const ModelConfig& c, const GraphOutputs& out) {
     g.push_back({OpKind::FfnDownResidualLN, i});
   }
   if (out.logits) {
-    // The family's head (the only kind so far reads the first token's row).
+    // The family's head: every kind so far reads the first token's row
+    // (the backends apply its activation).
     switch (model_family(c.family).head) {
-      case HeadKind::DenseTanhOnFirstToken: break;
+      case HeadKind::DenseTanhOnFirstToken:
+      case HeadKind::DenseReluOnFirstToken: break;
     }
   }
   if (out.cls || out.logits) g.push_back({OpKind::PoolCls});

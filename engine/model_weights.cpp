@@ -31,7 +31,7 @@ ModelWeights ModelWeights::from_file(const std::shared_ptr<const BteFile>& file)
   };
   w.word = get("embeddings.word");
   w.position = get("embeddings.position");
-  w.token_type = get("embeddings.token_type");
+  if (w.config.token_types > 0) w.token_type = get("embeddings.token_type");
   w.emb_ln_g = get("embeddings.ln.gamma");
   w.emb_ln_b = get("embeddings.ln.beta");
   for (int i = 0; i < w.config.layers; ++i) {
@@ -67,7 +67,7 @@ ModelWeights ModelWeights::random(const ModelConfig& c, uint64_t seed) {
   const int64_t d = c.hidden, f = c.ffn;
   w.word = make(int64_t(c.vocab) * d, 0, 0.02f);
   w.position = make(int64_t(c.max_positions) * d, 0, 0.02f);
-  w.token_type = make(d, 0, 0.02f);
+  if (c.token_types > 0) w.token_type = make(int64_t(c.token_types) * d, 0, 0.02f);
   w.emb_ln_g = make(d, 1, 0.05f);
   w.emb_ln_b = make(d, 0, 0.02f);
   for (int i = 0; i < c.layers; ++i) {

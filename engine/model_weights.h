@@ -33,7 +33,7 @@ struct ModelWeights {
   ModelConfig config;
   const float* word = nullptr;      // [V, d]
   const float* position = nullptr;  // [P, d]
-  const float* token_type = nullptr;  // [d]: token type 0, added to every token
+  const float* token_type = nullptr;  // [token_types, d]: a token's type row is added to it (null: none)
   const float* emb_ln_g = nullptr;
   const float* emb_ln_b = nullptr;  // [d]
   std::vector<LayerWeights> layers;

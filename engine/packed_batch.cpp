@@ -33,6 +33,28 @@ PackedBatch PackedBatch::from_ids(const std::vector<std::vector<int32_t>>& seqs,
   return b;
 }
 
+PackedBatch PackedBatch::from_ids(const std::vector<std::vector<int32_t>>& seqs,
+                                  const std::vector<std::vector<int32_t>>& types,
+                                  int32_t first_position, int max_tokens) {
+  BTE_CHECK(types.size() == seqs.size(), types.size(), " type lists for ", seqs.size(), " sequences");
+  PackedBatch b = from_ids(seqs, first_position, max_tokens);
+  bool any = false;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    BTE_CHECK(types[i].empty() || types[i].size() == seqs[i].size(), "sequence ", i, " has ",
+              seqs[i].size(), " ids and ", types[i].size(), " token types");
+    for (int32_t t : types[i]) any |= t != 0;
+  }
+  if (!any) return b;
+  b.types.reserve(b.ids.size());
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (types[i].empty())
+      b.types.insert(b.types.end(), seqs[i].size(), 0);
+    else
+      b.types.insert(b.types.end(), types[i].begin(), types[i].end());
+  }
+  return b;
+}
+
 PaddedBatch PackedBatch::padded(int32_t pad_id) const {
   PaddedBatch p;
   p.n_seqs = n_seqs();
@@ -41,12 +63,14 @@ PaddedBatch PackedBatch::padded(int32_t pad_id) const {
   p.ids.assign(slots, pad_id);
   p.positions.assign(slots, pad_id);
   p.key_mask.assign(slots, 0);
+  if (!types.empty()) p.types.assign(slots, 0);
   for (int i = 0; i < p.n_seqs; ++i) {
     const int len = cu_seqlens[i + 1] - cu_seqlens[i];
     for (int j = 0; j < len; ++j) {
       const size_t slot = size_t(i) * max_len + j;
       p.ids[slot] = ids[cu_seqlens[i] + j];
       p.positions[slot] = positions[cu_seqlens[i] + j];
+      if (!types.empty()) p.types[slot] = types[cu_seqlens[i] + j];
       p.key_mask[slot] = 1;
     }
   }

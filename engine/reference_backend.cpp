@@ -55,9 +55,9 @@ class ReferenceBackend final : public HostBackend {
     return 3 * layout.total_rows() * c_.hidden + int64_t(layout.n_seqs) * c_.heads * L * L;
   }
 
-  void embed(const int32_t* ids, const int32_t* positions, int64_t rows, float* x,
-             float*) override {
-    ref::embed_layernorm(ids, positions, rows, w_.word, w_.position, w_.token_type, w_.emb_ln_g,
+  void embed(const int32_t* ids, const int32_t* positions, const int32_t* types, int64_t rows,
+             float* x, float*) override {
+    ref::embed_layernorm(ids, positions, types, rows, w_.word, w_.position, w_.token_type, w_.emb_ln_g,
                          w_.emb_ln_b, c_.hidden, c_.layer_norm_eps, x);
   }
 
@@ -154,7 +154,10 @@ class ReferenceBackend final : public HostBackend {
   void classifier_head(const float* cls, int64_t n, float* tmp, float* logits) override {
     ref::matmul_nt(cls, n, c_.hidden, w_.head_dense_w, c_.hidden, tmp);
     ref::add_bias(tmp, n, c_.hidden, w_.head_dense_b);
-    ref::tanh_inplace(tmp, n * c_.hidden);
+    if (model_family(c_.family).head == HeadKind::DenseReluOnFirstToken)
+      ref::relu_inplace(tmp, n * c_.hidden);
+    else
+      ref::tanh_inplace(tmp, n * c_.hidden);
     ref::matmul_nt(tmp, n, c_.hidden, w_.head_out_w, c_.num_labels, logits);
     ref::add_bias(logits, n, c_.num_labels, w_.head_out_b);
   }

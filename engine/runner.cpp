@@ -72,6 +72,12 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
   for (size_t t = 0; t < batch.ids.size(); ++t)
     BTE_REQUIRE(batch.ids[t] >= 0 && batch.ids[t] < c.vocab, ErrorKind::BadInput, "token id ",
                 batch.ids[t], " at position ", t, " is outside the vocabulary [0, ", c.vocab, ")");
+  BTE_REQUIRE(batch.types.empty() || batch.types.size() == batch.ids.size(), ErrorKind::BadInput,
+              batch.types.size(), " token types for ", batch.ids.size(), " tokens");
+  for (size_t t = 0; t < batch.types.size(); ++t)
+    BTE_REQUIRE(batch.types[t] >= 0 && batch.types[t] < c.token_types, ErrorKind::BadInput,
+                "token type ", batch.types[t], " at position ", t, " is outside [0, ", c.token_types,
+                "): this model has ", c.token_types, " token type", c.token_types == 1 ? "" : "s");
 
   const std::vector<Op> graph = build_graph(c, req.outputs);
   PaddedBatch padded;
@@ -80,17 +86,20 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
   const int64_t rows = layout.total_rows();
   const int32_t* ids = req.padded ? padded.ids.data() : batch.ids.data();
   const int32_t* positions = req.padded ? padded.positions.data() : batch.positions.data();
+  const bool typed = !batch.types.empty();
+  const int32_t* types = req.padded ? padded.types.data() : batch.types.data();
 
   // Arena: qkv and the FFN's hidden never live at once, so they share `wide`.
   const int64_t wide_cols = std::max<int64_t>(3 * d, c.ffn);
   const int64_t scratch = backend_.scratch_floats(layout);
   auto carve = [&](Carver& k) {
     struct {
-      int32_t *ids, *pos, *cu;
+      int32_t *ids, *pos, *types, *cu;
       float *x, *wide, *ctx, *cls, *mean, *max, *tmp, *logits, *token_logits, *scratch;
     } b;
     b.ids = k.take<int32_t>(rows);
     b.pos = k.take<int32_t>(rows);
+    b.types = k.take<int32_t>(typed ? rows : 0);
     b.cu = k.take<int32_t>(n + 1);
     b.x = k.take<float>(rows * d);
     b.wide = k.take<float>(rows * wide_cols);
@@ -112,6 +121,7 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
 
   backend_.upload(buf.ids, ids, sizeof(int32_t) * rows);
   backend_.upload(buf.pos, positions, sizeof(int32_t) * rows);
+  if (typed) backend_.upload(buf.types, types, sizeof(int32_t) * rows);
   backend_.upload(buf.cu, batch.cu_seqlens.data(), sizeof(int32_t) * (n + 1));
   layout.cu_seqlens_device = buf.cu;
 
@@ -119,7 +129,9 @@ RunOutputs Runner::run(const PackedBatch& batch, const RunRequest& req) {
   for (const Op& op : graph) {
     const auto t0 = Clock::now();
     switch (op.kind) {
-      case OpKind::Embed: backend_.embed(buf.ids, buf.pos, rows, buf.x, buf.scratch); break;
+      case OpKind::Embed:
+        backend_.embed(buf.ids, buf.pos, typed ? buf.types : nullptr, rows, buf.x, buf.scratch);
+        break;
       case OpKind::QkvProjection:
         backend_.qkv_projection(op.layer, buf.x, rows, buf.wide, buf.scratch);
         break;

@@ -5,7 +5,8 @@
 namespace bte {
 
 const std::vector<const ModelFamily*>& model_families() {
-  static const std::vector<const ModelFamily*> all = {&xlm_roberta_family()};
+  static const std::vector<const ModelFamily*> all = {&xlm_roberta_family(), &bert_family(),
+                                                       &distilbert_family()};
   return all;
 }
 

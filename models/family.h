@@ -28,10 +28,29 @@ enum class PositionRule {
   FromZero,      // BERT: the first token is at 0
 };
 
-// The sequence classification head on the pooled row: RoBERTa's dense ->
-// tanh -> out_proj on the first token. (A token classification head is one
-// Linear on every token's row, the same in every family so far.)
-enum class HeadKind { DenseTanhOnFirstToken };
+// The sequence classification head on the first token's row: a dense layer,
+// an activation, the output layer. RoBERTa's dense -> tanh -> out_proj and
+// BERT's pooler (dense -> tanh) -> classifier are the first kind;
+// DistilBERT's pre_classifier -> ReLU -> classifier the second. (A token
+// classification head is one Linear on every token's row, the same in every
+// family so far.)
+enum class HeadKind { DenseTanhOnFirstToken, DenseReluOnFirstToken };
+
+// The token-type (segment) table a family's models have.
+enum class TokenTypes {
+  None,        // DistilBERT: no table
+  One,         // RoBERTa / XLM-R: one row, added to every token
+  FromConfig,  // BERT: type_vocab_size rows (2: segment A and B of a pair)
+};
+
+// The config.json keys of a family's sizes (BERT's names unless told).
+struct HfConfigKeys {
+  std::string layers = "num_hidden_layers", hidden = "hidden_size",
+              heads = "num_attention_heads", ffn = "intermediate_size",
+              activation = "hidden_act";
+  std::string layer_norm_eps = "layer_norm_eps";  // "": fixed at the family's default
+  std::string token_types = "type_vocab_size";    // read with TokenTypes::FromConfig
+};
 
 // One Hugging Face tensor that feeds a canonical tensor: its name after the
 // family's prefix ("encoder.layer.3.attention.self.query.weight") and the
@@ -58,10 +77,12 @@ struct ModelFamily {
   std::string classifier_architecture;  // ... with a sequence classification head
   std::string token_classifier_architecture;  // ... with a token classification head
   PositionRule positions = PositionRule::AfterPadding;
-  int token_types = 1;  // token-type rows the model adds (1: type 0 to every token)
+  TokenTypes token_types = TokenTypes::One;
   HeadKind head = HeadKind::DenseTanhOnFirstToken;
   std::string activation = "gelu";  // of the FFN (exact erf GELU)
-  std::string tokenizer_kind;       // tokenizer/: "sentencepiece"
+  // tokenizer/ kinds its checkpoints come with, the family's own first
+  // ("wordpiece" for BERT, which also ships with XLM-R's sentencepiece).
+  std::vector<std::string> tokenizer_kinds;
   Pooling default_pooling = Pooling::Cls;
 
   // ---- its Hugging Face checkpoints
@@ -73,7 +94,10 @@ struct ModelFamily {
   std::vector<std::string> hf_ignored;       // name prefixes bte does not use
   std::string hf_head_probe;                 // the tensor whose rows count the labels
   std::string hf_token_head_probe;           // ... of a token classification head
-  std::string hf_tokenizer_file;             // "sentencepiece.bpe.model"
+  HfConfigKeys hf_keys;
+  int hf_default_pad_id = 0;                 // when config.json has no pad_token_id
+  float hf_default_layer_norm_eps = 1e-12f;  // ... no layer_norm_eps (or the family fixes it)
+  int hf_default_token_types = 2;            // ... no type_vocab_size
   // config.json ids the tokenizer fixes (name, value): XLM-R's fairseq ids.
   std::vector<std::pair<std::string, int>> hf_fixed_ids;
 
@@ -88,6 +112,11 @@ struct ModelFamily {
 
   int first_position(const ModelConfig& c) const {
     return positions == PositionRule::AfterPadding ? c.pad_id + 1 : 0;
+  }
+  bool takes_tokenizer(std::string_view kind) const {
+    for (const std::string& k : tokenizer_kinds)
+      if (k == kind) return true;
+    return false;
   }
   const std::string& architecture_for(bool with_head, bool token_head = false) const {
     return !with_head ? encoder_architecture
@@ -105,5 +134,7 @@ const std::vector<const ModelFamily*>& model_families();
 
 // The families, each defined in its own file (models/<family>.cpp).
 const ModelFamily& xlm_roberta_family();
+const ModelFamily& bert_family();
+const ModelFamily& distilbert_family();
 
 }  // namespace bte

@@ -169,6 +169,11 @@ void validate_config(const ModelConfig& c, const std::string& where) {
   require_range(where, "vocab", c.vocab, 5, L::kMaxVocab);  // <s> <pad> </s> <unk> <mask>
   require_range(where, "max_positions", c.max_positions, 1, L::kMaxPositions);
   require_range(where, "pad_id", c.pad_id, 0, c.vocab - 1);
+  {  // the family decides: none (DistilBERT), one (XLM-R), or as many as config.json says (BERT)
+    const int lo = fam->token_types == TokenTypes::None ? 0 : 1;
+    const int hi = fam->token_types == TokenTypes::FromConfig ? L::kMaxTokenTypes : lo;
+    require_range(where, "token_types", c.token_types, lo, hi);
+  }
   BTE_REQUIRE(c.max_tokens() >= 2, ErrorKind::BadModel, where, ": config field 'max_positions' (",
               c.max_positions, ") leaves room for ", c.max_tokens(),
               " tokens after the first position (", c.first_position(),

@@ -67,6 +67,7 @@ struct ModelConfig {
   int vocab = 250002;
   int max_positions = 514;  // rows of the position table
   int pad_id = 1;           // also RoBERTa's position padding_idx
+  int token_types = 1;      // rows of the token-type table (BERT: 2, segment A and B; DistilBERT: 0)
   float layer_norm_eps = 1e-5f;
   std::string activation = "gelu";  // exact (erf) GELU, the only one supported
 
@@ -106,6 +107,7 @@ struct ConfigLimits {
   static constexpr int kMaxVocab = 1 << 24;
   static constexpr int kMaxPositions = 1 << 20;
   static constexpr int kMaxLabels = 1 << 16;
+  static constexpr int kMaxTokenTypes = 1024;
 };
 
 // The one rule for a label name, wherever it comes from (config.json's

@@ -29,6 +29,7 @@ const char* name(cpu::Epilogue e) {
     case cpu::Epilogue::None: return "none";
     case cpu::Epilogue::Gelu: return "gelu";
     case cpu::Epilogue::Tanh: return "tanh";
+    case cpu::Epilogue::Relu: return "relu";
     case cpu::Epilogue::AddToOutput: return "add-to-output";
   }
   return "?";
@@ -42,6 +43,7 @@ void ref_linear(const float* x, int64_t M, int K, const float* W, const float* b
   if (b) ref::add_bias(t.data(), M, N, b);
   if (e == cpu::Epilogue::Gelu) ref::gelu_inplace(t.data(), M * N);
   if (e == cpu::Epilogue::Tanh) ref::tanh_inplace(t.data(), M * N);
+  if (e == cpu::Epilogue::Relu) ref::relu_inplace(t.data(), M * N);
   if (e == cpu::Epilogue::AddToOutput) ref::add_inplace(t.data(), y, M * N);
   std::copy(t.begin(), t.end(), y);
 }
@@ -86,7 +88,7 @@ TEST_CASE("cpu::Linear matches the reference on awkward shapes", "[kernels]") {
     std::vector<float> absW(W.size());
     for (size_t i = 0; i < W.size(); ++i) absW[i] = std::fabs(W[i]);
     for (auto e : {cpu::Epilogue::None, cpu::Epilogue::Gelu, cpu::Epilogue::Tanh,
-                   cpu::Epilogue::AddToOutput}) {
+                   cpu::Epilogue::Relu, cpu::Epilogue::AddToOutput}) {
       for (bool bias : {true, false}) {
         cpu::Linear lin(W.data(), bias ? b.data() : nullptr, N, K, e);
         REQUIRE(lin.N() == N);

@@ -138,21 +138,24 @@ TEST_CASE("cpu::embed_layernorm matches ref::embed_layernorm", "[kernels]") {
     for (int d : {1, 3, 17, 64, 100, 768, 1024}) {
       const auto word = random_floats(int64_t(vocab) * d, ++seed);
       const auto pos = random_floats(int64_t(max_pos) * d, ++seed, -0.5f, 0.5f);
-      const auto type = random_floats(d, ++seed, -0.2f, 0.2f);
+      const auto type = random_floats(3 * d, ++seed, -0.2f, 0.2f);  // 3 token types
       const auto gamma = random_floats(d, ++seed, 0.5f, 1.5f);
       const auto beta = random_floats(d, ++seed);
       for (int64_t T : {0, 1, 7, 33, 200}) {
-        std::vector<int32_t> ids(T), positions(T);
+        std::vector<int32_t> ids(T), positions(T), types(T);
         for (int64_t t = 0; t < T; ++t)
-          ids[t] = int32_t((t * 31 + seed) % vocab), positions[t] = int32_t((t * 7 + 2) % max_pos);
-        for (bool with_type : {true, false}) {
-          INFO("variant " << variant << ", T " << T << ", d " << d << ", type row " << with_type);
-          const float* tr = with_type ? type.data() : nullptr;
+          ids[t] = int32_t((t * 31 + seed) % vocab), positions[t] = int32_t((t * 7 + 2) % max_pos),
+          types[t] = int32_t((t * 5) % 3);
+        // No token-type table; a table and type 0 for every token; a type per token.
+        for (int with_type : {0, 1, 2}) {
+          INFO("variant " << variant << ", T " << T << ", d " << d << ", types " << with_type);
+          const float* table = with_type ? type.data() : nullptr;
+          const int32_t* ty = with_type == 2 ? types.data() : nullptr;
           std::vector<float> want(T * d + 1);
-          ref::embed_layernorm(ids.data(), positions.data(), T, word.data(), pos.data(), tr,
+          ref::embed_layernorm(ids.data(), positions.data(), ty, T, word.data(), pos.data(), table,
                                gamma.data(), beta.data(), d, 1e-5f, want.data());
           auto got = poisoned(T * d);
-          cpu::embed_layernorm(ids.data(), positions.data(), T, word.data(), pos.data(), tr,
+          cpu::embed_layernorm(ids.data(), positions.data(), ty, T, word.data(), pos.data(), table,
                                gamma.data(), beta.data(), d, 1e-5f, got.data());
           // As LayerNorm, plus the fp32 sum of three terms (≤ 1 ulp of ~2,
           // which the reference sums in double).

@@ -267,8 +267,13 @@ TEST_CASE("convert: bad checkpoints are refused naming the tensor or field and t
     fs::rename(hf + "/config.json", hf + "/c.json");
     CHECK_THROWS_WITH(fails(hf), Contains("no config.json"));
     fs::rename(hf + "/c.json", hf + "/config.json");
+    edit_config(hf, [](auto& j) { j["model_type"] = "gpt2"; });
+    CHECK_THROWS_WITH(fails(hf), Contains("config.json") && Contains("unsupported model_type \"gpt2\"") &&
+                                     Contains("\"bert\"") && Contains("\"distilbert\""));
+    // A family's model_type with another family's architecture.
     edit_config(hf, [](auto& j) { j["model_type"] = "bert"; });
-    CHECK_THROWS_WITH(fails(hf), Contains("config.json") && Contains("unsupported model_type \"bert\""));
+    CHECK_THROWS_WITH(fails(hf), Contains("unsupported architecture \"XLMRobertaForSequenceClassification\"") &&
+                                     Contains("BertForSequenceClassification"));
     edit_config(hf, [](auto& j) { j["model_type"] = "xlm-roberta"; j["architectures"] = {"XLMRobertaForQuestionAnswering"}; });
     CHECK_THROWS_WITH(fails(hf), Contains("unsupported architecture \"XLMRobertaForQuestionAnswering\""));
     // A token classifier without its head tensors.

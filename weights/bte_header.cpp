@@ -70,6 +70,7 @@ json header_to_json(const BteHeader& h) {
                  {"hidden", c.hidden},             {"heads", c.heads},
                  {"ffn", c.ffn},                   {"vocab", c.vocab},
                  {"max_positions", c.max_positions}, {"pad_id", c.pad_id},
+                 {"token_types", c.token_types},
                  {"layer_norm_eps", double(c.layer_norm_eps)}, {"activation", c.activation},
                  {"num_labels", c.num_labels}};
   j["labels"] = c.labels;
@@ -125,6 +126,10 @@ BteHeader header_from_json(const json& j, const std::string& where) {
   c.max_positions =
       int(jf::get_int(cj, "max_positions", where, "config", 1, ConfigLimits::kMaxPositions));
   c.pad_id = int(jf::get_int(cj, "pad_id", where, "config", 0, ConfigLimits::kMaxVocab));
+  // Absent in files written before BERT: those are XLM-R, one token type.
+  c.token_types = jf::find(cj, "token_types")
+                      ? int(jf::get_int(cj, "token_types", where, "config", 0, ConfigLimits::kMaxTokenTypes))
+                      : 1;
   c.layer_norm_eps = float(jf::get_number(cj, "layer_norm_eps", where, "config"));
   c.activation = jf::get_string(cj, "activation", where, "config");
   c.num_labels = int(jf::get_int(cj, "num_labels", where, "config", 0, ConfigLimits::kMaxLabels));

@@ -247,6 +247,7 @@ void Linear::Impl::init(const float* W, const float* bias) {
     case Epilogue::None: break;
     case Epilogue::Gelu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f); break;
     case Epilogue::Tanh: po.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f); break;
+    case Epilogue::Relu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
     case Epilogue::AddToOutput: po.append_sum(1.f); break;
   }
   attr.set_post_ops(po);
@@ -294,7 +295,8 @@ void Linear::Impl::init(const float* W, const float* bias) {
 }
 
 bool Linear::Impl::skinny(int64_t M) const {
-  return plain_nk && M <= skinny_max_m() && epilogue != Epilogue::Tanh && skinny_gemm_available();
+  return plain_nk && M <= skinny_max_m() && epilogue != Epilogue::Tanh &&
+         epilogue != Epilogue::Relu && skinny_gemm_available();
 }
 
 Linear::~Linear() = default;

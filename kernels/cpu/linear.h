@@ -20,6 +20,7 @@ enum class Epilogue {
   None,         // y = x Wᵀ + b
   Gelu,         // y = gelu_erf(x Wᵀ + b)
   Tanh,         // y = tanh(x Wᵀ + b)
+  Relu,         // y = max(0, x Wᵀ + b)
   AddToOutput,  // y = y + x Wᵀ + b   (the residual already in y)
 };
 

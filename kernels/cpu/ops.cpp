@@ -124,9 +124,9 @@ void force_kernel_variant(const char* name) {
   BTE_FAIL(ErrorKind::BadInput, "unknown kernel variant '", s, "' (scalar, avx2, avx512)");
 }
 
-void embed_layernorm(const int32_t* ids, const int32_t* positions, int64_t T, const float* word,
-                     const float* pos, const float* type_row, const float* gamma,
-                     const float* beta, int d, float eps, float* out) {
+void embed_layernorm(const int32_t* ids, const int32_t* positions, const int32_t* types, int64_t T,
+                     const float* word, const float* pos, const float* type_table,
+                     const float* gamma, const float* beta, int d, float eps, float* out) {
   const auto row = layernorm_row();
   detail::apply_num_threads();
 #pragma omp parallel for schedule(static) if (T * d >= kParallelMin)
@@ -136,6 +136,7 @@ void embed_layernorm(const int32_t* ids, const int32_t* positions, int64_t T, co
       const char* next = reinterpret_cast<const char*>(word + int64_t(ids[t + 1]) * d);
       for (int64_t off = 0; off < int64_t(d) * 4; off += 64) __builtin_prefetch(next + off);
     }
+    const float* type_row = type_table ? type_table + int64_t(types ? types[t] : 0) * d : nullptr;
     row(word + int64_t(ids[t]) * d, pos + int64_t(positions[t]) * d, type_row, gamma, beta, d,
         eps, out + t * d);
   }

@@ -18,9 +18,9 @@ const char* kernel_variant();
 void force_kernel_variant(const char* name);
 
 // Twin of ref::embed_layernorm (kernels/reference/embedding.h).
-void embed_layernorm(const int32_t* ids, const int32_t* positions, int64_t T, const float* word,
-                     const float* pos, const float* type_row, const float* gamma,
-                     const float* beta, int d, float eps, float* out);
+void embed_layernorm(const int32_t* ids, const int32_t* positions, const int32_t* types, int64_t T,
+                     const float* word, const float* pos, const float* type_table,
+                     const float* gamma, const float* beta, int d, float eps, float* out);
 // x[M, d] = LN(x) * gamma + beta, in place (after a Linear with AddToOutput,
 // this completes "residual + LayerNorm").
 void layernorm_inplace(float* x, int64_t M, int d, const float* gamma, const float* beta, float eps);

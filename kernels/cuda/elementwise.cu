@@ -46,6 +46,12 @@ void tanh_inplace(float* x, int64_t n, cudaStream_t stream) {
   BTE_CUDA_CHECK(cudaGetLastError());
 }
 
+void relu_inplace(float* x, int64_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  relu_kernel<<<blocks_for(n), kThreads, 0, stream>>>(x, n);
+  BTE_CUDA_CHECK(cudaGetLastError());
+}
+
 void add_inplace(float* y, const float* x, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   add_kernel<<<blocks_for(n), kThreads, 0, stream>>>(y, x, n);

@@ -19,6 +19,7 @@ void add_bias(void* y, DType type, int64_t M, int N, const void* b, cudaStream_t
 // x = x * 0.5 * (1 + erf(x / sqrt 2)) (exact GELU, as XLM-R), n elements.
 void gelu_inplace(void* x, DType type, int64_t n, cudaStream_t stream);
 void tanh_inplace(float* x, int64_t n, cudaStream_t stream);
+void relu_inplace(float* x, int64_t n, cudaStream_t stream);
 // y[i] += x[i], fp32, n elements.
 void add_inplace(float* y, const float* x, int64_t n, cudaStream_t stream);
 

@@ -48,6 +48,12 @@ __global__ void tanh_kernel(float* __restrict__ x, int64_t n) {
     x[i] = tanhf(x[i]);
 }
 
+__global__ void relu_kernel(float* __restrict__ x, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x)
+    x[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+
 __global__ void add_kernel(float* __restrict__ y, const float* __restrict__ x, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
        i += int64_t(gridDim.x) * blockDim.x)

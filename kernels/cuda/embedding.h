@@ -1,4 +1,4 @@
-// CUDA: embedding gather + positions + token type row + LayerNorm, one kernel.
+// CUDA: embedding gather + positions + token type + LayerNorm, one kernel.
 // Twin of kernels/reference/embedding.h; all pointers are device memory.
 #pragma once
 
@@ -11,11 +11,12 @@
 namespace bte::cuda {
 
 // ids, positions: [T]; word: [vocab, d]; pos: [max_positions, d];
-// type_row: [d] or nullptr; gamma, beta: [d]; out: [T, d]. fp32.
+// types: [T] token type ids or nullptr (all type 0); type_table:
+// [token types, d] or nullptr; gamma, beta: [d]; out: [T, d]. fp32.
 // copy: [T, d] of copy_type or null (the result rounded for a 16-bit GEMM).
-void embed_layernorm(const int32_t* ids, const int32_t* positions, int64_t T, const float* word,
-                     const float* pos, const float* type_row, const float* gamma,
-                     const float* beta, int d, float eps, float* out, cudaStream_t stream,
-                     void* copy = nullptr, DType copy_type = DType::F32);
+void embed_layernorm(const int32_t* ids, const int32_t* positions, const int32_t* types, int64_t T,
+                     const float* word, const float* pos, const float* type_table,
+                     const float* gamma, const float* beta, int d, float eps, float* out,
+                     cudaStream_t stream, void* copy = nullptr, DType copy_type = DType::F32);
 
 }  // namespace bte::cuda

@@ -15,13 +15,15 @@ using namespace rownorm;
 template <typename T>
 __global__ void __launch_bounds__(kThreads)
     embed_layernorm_kernel(const int32_t* __restrict__ ids, const int32_t* __restrict__ positions,
+                           const int32_t* __restrict__ types,
                            const float* __restrict__ word, const float* __restrict__ pos,
-                           const float* __restrict__ type_row, const float* __restrict__ gamma,
+                           const float* __restrict__ type_table, const float* __restrict__ gamma,
                            const float* __restrict__ beta, int d, float eps,
                            float* __restrict__ out, T* __restrict__ copy) {
   const int64_t t = blockIdx.x;
   const float* w = word + int64_t(ids[t]) * d;
   const float* p = pos + int64_t(positions[t]) * d;
+  const float* type_row = type_table ? type_table + int64_t(types ? types[t] : 0) * d : nullptr;
   float x[kPerThread];
 #pragma unroll
   for (int k = 0; k < kPerThread; ++k) {

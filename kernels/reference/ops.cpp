@@ -42,6 +42,10 @@ void tanh_inplace(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = float(std::tanh(double(x[i])));
 }
 
+void relu_inplace(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+
 void layernorm(const float* x, int64_t M, int d, const float* gamma, const float* beta,
                float eps, float* out) {
   std::vector<double> row(d);

@@ -22,6 +22,7 @@ void add_inplace(float* y, const float* x, int64_t n);
 // exact GELU, x * 0.5 * (1 + erf(x / sqrt 2)), in place
 void gelu_inplace(float* x, int64_t n);
 void tanh_inplace(float* x, int64_t n);
+void relu_inplace(float* x, int64_t n);
 // out[M, d] = LN(x) * gamma + beta (out may equal x)
 void layernorm(const float* x, int64_t M, int d, const float* gamma, const float* beta,
                float eps, float* out);

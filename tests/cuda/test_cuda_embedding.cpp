@@ -19,20 +19,21 @@ TEST_CASE("cuda embed_layernorm matches the reference", "[cuda][kernels]") {
     for (int64_t T : {1, 7, 129}) {
       auto word = bte::test::random_floats(int64_t(vocab) * d, 1 + d);
       auto pos = bte::test::random_floats(int64_t(max_pos) * d, 2 + d);
-      auto type = bte::test::random_floats(d, 3 + d);
+      auto type = bte::test::random_floats(2 * d, 3 + d);  // two token types
       auto gamma = bte::test::random_floats(d, 4 + d, 0.5f, 1.5f);
       auto beta = bte::test::random_floats(d, 5 + d);
-      std::vector<int32_t> ids(T), positions(T);
-      for (int64_t t = 0; t < T; ++t) ids[t] = int32_t(rng() % vocab), positions[t] = int32_t(rng() % max_pos);
+      std::vector<int32_t> ids(T), positions(T), types(T);
+      for (int64_t t = 0; t < T; ++t)
+        ids[t] = int32_t(rng() % vocab), positions[t] = int32_t(rng() % max_pos), types[t] = int32_t(rng() % 2);
       std::vector<float> expect(T * d);
-      bte::ref::embed_layernorm(ids.data(), positions.data(), T, word.data(), pos.data(),
+      bte::ref::embed_layernorm(ids.data(), positions.data(), types.data(), T, word.data(), pos.data(),
                                 type.data(), gamma.data(), beta.data(), d, 1e-5f, expect.data());
 
-      DeviceBuffer<int32_t> d_ids(ids), d_pos_ids(positions);
+      DeviceBuffer<int32_t> d_ids(ids), d_pos_ids(positions), d_types(types);
       DeviceBuffer<float> d_word(word), d_pos(pos), d_type(type), d_gamma(gamma), d_beta(beta);
       DeviceBuffer<float> d_out(size_t(T) * d);
       d_out.poison();
-      bte::cuda::embed_layernorm(d_ids.get(), d_pos_ids.get(), T, d_word.get(), d_pos.get(),
+      bte::cuda::embed_layernorm(d_ids.get(), d_pos_ids.get(), d_types.get(), T, d_word.get(), d_pos.get(),
                                  d_type.get(), d_gamma.get(), d_beta.get(), d, 1e-5f, d_out.get(),
                                  nullptr);
       const auto got = d_out.download();

@@ -244,6 +244,11 @@ TEST_CASE("cuda GELU, tanh, bias and conversion match the reference", "[cuda][ke
   DeviceTensor dt(x, DType::F32);
   cuda::tanh_inplace(dt.f32(), M * N, nullptr);
   CHECK(compare(dt.to_host().data(), want.data(), M * N, 1.0).max_rel <= 1e-6);
+  std::vector<float> want_relu = x;
+  ref::relu_inplace(want_relu.data(), M * N);
+  DeviceTensor dr(x, DType::F32);
+  cuda::relu_inplace(dr.f32(), M * N, nullptr);
+  CHECK(dr.to_host() == want_relu);
   for (DType t : {DType::F16, DType::BF16}) {
     DeviceTensor src(x, DType::F32), dst(M * N, t);
     dst.poison();

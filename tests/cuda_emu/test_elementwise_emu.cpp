@@ -64,7 +64,7 @@ TEST_CASE("cuda emulation: bias + GELU kernels match the reference", "[cuda_emu]
   check_bias_gelu<__nv_bfloat16>(4e-2);
 }
 
-TEST_CASE("cuda emulation: tanh and add kernels match the reference", "[cuda_emu]") {
+TEST_CASE("cuda emulation: tanh, relu and add kernels match the reference", "[cuda_emu]") {
   const auto x = random_floats(M * N, 43, -6.f, 6.f), d = random_floats(M * N, 44);
   auto want = x, got = x;
   ref::tanh_inplace(want.data(), M * N);
@@ -72,6 +72,10 @@ TEST_CASE("cuda emulation: tanh and add kernels match the reference", "[cuda_emu
   bte_emu::launch(dim3(blocks_for(M * N)), kThreads, 0, [&] { tanh_kernel(got.data(), M * N); });
   bte_emu::launch(dim3(blocks_for(M * N)), kThreads, 0, [&] { add_kernel(got.data(), d.data(), M * N); });
   CHECK(compare(got.data(), want.data(), M * N, 1.0).max_rel <= 1e-6);
+  auto want_relu = x, got_relu = x;
+  ref::relu_inplace(want_relu.data(), M * N);
+  bte_emu::launch(dim3(blocks_for(M * N)), kThreads, 0, [&] { relu_kernel(got_relu.data(), M * N); });
+  CHECK(got_relu == want_relu);  // exact: a max with zero
 }
 
 TEST_CASE("cuda emulation: conversion kernel rounds every element, grid-stride included", "[cuda_emu]") {

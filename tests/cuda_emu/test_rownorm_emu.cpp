@@ -59,17 +59,19 @@ TEST_CASE("cuda emulation: embedding + LayerNorm kernel matches the reference", 
     const int64_t T = 5;
     const auto word = random_floats(int64_t(vocab) * d, 1 + d);
     const auto pos = random_floats(int64_t(max_pos) * d, 2 + d);
-    const auto type = random_floats(d, 3 + d);
+    const auto type = random_floats(2 * d, 3 + d);  // two token types
     const auto gamma = random_floats(d, 4 + d, 0.5f, 1.5f);
     const auto beta = random_floats(d, 5 + d);
-    std::vector<int32_t> ids(T), positions(T);
-    for (int64_t t = 0; t < T; ++t) ids[t] = int32_t(rng() % vocab), positions[t] = int32_t(rng() % max_pos);
+    std::vector<int32_t> ids(T), positions(T), types(T);
+    for (int64_t t = 0; t < T; ++t)
+      ids[t] = int32_t(rng() % vocab), positions[t] = int32_t(rng() % max_pos), types[t] = int32_t(rng() % 2);
     std::vector<float> want(size_t(T) * d);
-    ref::embed_layernorm(ids.data(), positions.data(), T, word.data(), pos.data(), type.data(),
-                         gamma.data(), beta.data(), d, 1e-5f, want.data());
+    ref::embed_layernorm(ids.data(), positions.data(), types.data(), T, word.data(), pos.data(),
+                         type.data(), gamma.data(), beta.data(), d, 1e-5f, want.data());
     std::vector<float> got(want.size(), NAN);
     bte_emu::launch(dim3(unsigned(T)), cuda::rownorm::kThreads, 0, [&] {
-      cuda::embedding_kernel::embed_layernorm_kernel<float>(ids.data(), positions.data(), word.data(),
+      cuda::embedding_kernel::embed_layernorm_kernel<float>(ids.data(), positions.data(), types.data(),
+                                                            word.data(),
                                                             pos.data(), type.data(), gamma.data(),
                                                             beta.data(), d, 1e-5f, got.data(), nullptr);
     });

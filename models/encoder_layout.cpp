@@ -1,0 +1,82 @@
+#include "models/encoder_layout.h"
+
+#include <string>
+
+namespace bte {
+
+std::vector<TensorSpec> encoder_tensors(const ModelConfig& c, DType m) {
+  const int64_t d = c.hidden, f = c.ffn;
+  const DType F = DType::F32;
+  std::vector<TensorSpec> t = {{"embeddings.word", m, {c.vocab, d}},
+                               {"embeddings.position", m, {c.max_positions, d}}};
+  if (c.token_types == 1) t.push_back({"embeddings.token_type", F, {d}});
+  if (c.token_types > 1) t.push_back({"embeddings.token_type", F, {c.token_types, d}});
+  t.push_back({"embeddings.ln.gamma", F, {d}});
+  t.push_back({"embeddings.ln.beta", F, {d}});
+  for (int i = 0; i < c.layers; ++i) {
+    auto L = [&](const char* s, DType dt, std::vector<int64_t> shape) {
+      t.push_back({layer_tensor(i, s), dt, std::move(shape)});
+    };
+    L("attn.qkv.weight", m, {3 * d, d});
+    L("attn.qkv.bias", F, {3 * d});
+    L("attn.out.weight", m, {d, d});
+    L("attn.out.bias", F, {d});
+    L("attn.ln.gamma", F, {d});
+    L("attn.ln.beta", F, {d});
+    L("ffn.up.weight", m, {f, d});
+    L("ffn.up.bias", F, {f});
+    L("ffn.down.weight", m, {d, f});
+    L("ffn.down.bias", F, {d});
+    L("ffn.ln.gamma", F, {d});
+    L("ffn.ln.beta", F, {d});
+  }
+  if (c.num_labels > 0 && c.token_head()) {
+    t.push_back({"head.out.weight", m, {c.num_labels, d}});
+    t.push_back({"head.out.bias", F, {c.num_labels}});
+  } else if (c.num_labels > 0) {
+    t.push_back({"head.dense.weight", m, {d, d}});
+    t.push_back({"head.dense.bias", F, {d}});
+    t.push_back({"head.out.weight", m, {c.num_labels, d}});
+    t.push_back({"head.out.bias", F, {c.num_labels}});
+  }
+  return t;
+}
+
+std::vector<TensorRecipe> bert_layout_body(const ModelConfig& c) {
+  const int64_t d = c.hidden, f = c.ffn;
+  std::vector<TensorRecipe> r = {
+      {"embeddings.word", {{"embeddings.word_embeddings.weight", {c.vocab, d}}}},
+      {"embeddings.position", {{"embeddings.position_embeddings.weight", {c.max_positions, d}}}},
+  };
+  if (c.token_types == 1)
+    r.push_back({"embeddings.token_type", {{"embeddings.token_type_embeddings.weight", {-1, d}}}, true});
+  if (c.token_types > 1)
+    r.push_back({"embeddings.token_type",
+                 {{"embeddings.token_type_embeddings.weight", {c.token_types, d}}}});
+  r.push_back({"embeddings.ln.gamma", {{"embeddings.LayerNorm.weight", {d}}}});
+  r.push_back({"embeddings.ln.beta", {{"embeddings.LayerNorm.bias", {d}}}});
+  for (int i = 0; i < c.layers; ++i) {
+    const std::string h = "encoder.layer." + std::to_string(i) + ".";
+    const std::string a = h + "attention.self.";
+    auto one = [&](const char* canonical, const std::string& hf, std::vector<int64_t> shape) {
+      r.push_back({layer_tensor(i, canonical), {{hf, std::move(shape)}}});
+    };
+    r.push_back({layer_tensor(i, "attn.qkv.weight"),
+                 {{a + "query.weight", {d, d}}, {a + "key.weight", {d, d}}, {a + "value.weight", {d, d}}}});
+    r.push_back({layer_tensor(i, "attn.qkv.bias"),
+                 {{a + "query.bias", {d}}, {a + "key.bias", {d}}, {a + "value.bias", {d}}}});
+    one("attn.out.weight", h + "attention.output.dense.weight", {d, d});
+    one("attn.out.bias", h + "attention.output.dense.bias", {d});
+    one("attn.ln.gamma", h + "attention.output.LayerNorm.weight", {d});
+    one("attn.ln.beta", h + "attention.output.LayerNorm.bias", {d});
+    one("ffn.up.weight", h + "intermediate.dense.weight", {f, d});
+    one("ffn.up.bias", h + "intermediate.dense.bias", {f});
+    one("ffn.down.weight", h + "output.dense.weight", {d, f});
+    one("ffn.down.bias", h + "output.dense.bias", {d});
+    one("ffn.ln.gamma", h + "output.LayerNorm.weight", {d});
+    one("ffn.ln.beta", h + "output.LayerNorm.bias", {d});
+  }
+  return r;
+}
+
+}  // namespace bte
