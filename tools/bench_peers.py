@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """bte side by side with the engines a user would pick instead.
 
-Same weights (a seeded random XLM-R checkpoint written by tools/oracle, read
-by every engine), the same token ids (bte's, from `bte bench --dump-ids`),
-the same thread count, in one run:
+Same weights (a seeded random checkpoint — XLM-R written by tools/oracle, or
+BERT with --arch bert — read by every engine), the same token ids (bte's,
+from `bte bench --dump-ids`), the same thread count, in one run:
 
   bte            reference / fused / packed (`bte bench --json`)
   PyTorch        nn.TransformerEncoder: slow path, fast path (padded),
                  fast path + nested tensors (the Better Transformer tutorial)
-  transformers   XLMRobertaForSequenceClassification, SDPA attention
+  transformers   XLMRobertaForSequenceClassification (BertFor... with --arch
+                 bert), SDPA attention
   ONNX Runtime   the HF model exported to ONNX, optimised by
                  onnxruntime.transformers (fused attention), CPU provider
   CTranslate2    its Transformers converter, Encoder.forward_batch (float32)
@@ -20,6 +21,13 @@ Peers live in a virtual environment (never needed by bte's build or tests):
   python3 -m venv .venv-oracle && .venv-oracle/bin/pip install torch transformers \
       onnx onnxscript onnxruntime ctranslate2 matplotlib
   .venv-oracle/bin/python tools/bench_peers.py --size base --threads 2 --json out/peers-base.json
+  .venv-oracle/bin/python tools/bench_peers.py --arch bert --size minilm --threads 2
+
+BERT checkpoints (--arch bert): BertForSequenceClassification with a
+30,522-row table (bert-base-uncased's), 512 positions, 2 token types, seeded
+(torch.manual_seed(7), transformers' own initialisation), and the uncased
+WordPiece tokenizer of tests/data/wordpiece; sizes minilm (all-MiniLM-L6:
+6 x 384, 12 heads, ffn 1536) and bge-base (12 x 768, 12 heads, ffn 3072).
 """
 import argparse
 import json
@@ -37,8 +45,11 @@ SIZES = {  # layers, hidden, heads, ffn
     "tiny": (2, 64, 4, 128),
     "base": (12, 768, 12, 3072),
     "large": (24, 1024, 16, 4096),
+    "minilm": (6, 384, 12, 1536),     # all-MiniLM-L6-v2's shape
+    "bge-base": (12, 768, 12, 3072),  # BAAI/bge-base-en-v1.5's shape
 }
-PAD = 1
+PAD = {"xlmr": 1, "bert": 0}
+ARCH = "xlmr"  # set from --arch
 
 
 def run(cmd, **kw):
@@ -48,8 +59,64 @@ def run(cmd, **kw):
     return r.stdout
 
 
+def name_of(size):
+    return size if ARCH == "xlmr" else f"bert-{size}"
+
+
+def prepare_bert(size, workdir, bte):
+    """A seeded random BertForSequenceClassification of the named size, the
+    uncased WordPiece tokenizer, and its .bte conversion."""
+    import shutil
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+    layers, hidden, heads, ffn = SIZES[size]
+    ckpt = os.path.join(workdir, f"{name_of(size)}_hf")
+    if not os.path.exists(os.path.join(ckpt, "config.json")):
+        torch.manual_seed(7)
+        cfg = BertConfig(vocab_size=30522, hidden_size=hidden, num_hidden_layers=layers,
+                         num_attention_heads=heads, intermediate_size=ffn, max_position_embeddings=512,
+                         type_vocab_size=2, num_labels=2, hidden_dropout_prob=0.0,
+                         attention_probs_dropout_prob=0.0)
+        BertForSequenceClassification(cfg).eval().save_pretrained(ckpt, safe_serialization=True)
+        tok = os.path.join(REPO, "tests", "data", "wordpiece", "uncased")
+        for f in ("tokenizer.json", "vocab.txt", "tokenizer_config.json"):
+            shutil.copyfile(os.path.join(tok, f), os.path.join(ckpt, f))
+    model = os.path.join(workdir, f"{name_of(size)}.bte")
+    if not os.path.exists(model):
+        run([bte, "convert", ckpt, "-o", model])
+    return ckpt, model
+
+
+def read_weights(ckpt):
+    """(ModelConfig, XLM-R-layout weights) of the checkpoint, for the PyTorch
+    peer: BERT's pooler is RoBERTa's classifier.dense, its classifier the
+    out_proj, its token type 0 the one row XlmrEncoder adds."""
+    from hf_checkpoint import read_checkpoint
+    if ARCH == "xlmr":
+        return read_checkpoint(ckpt)
+    from safetensors.numpy import load_file
+    from xlmr_model import ModelConfig
+    c = json.load(open(os.path.join(ckpt, "config.json")))
+    raw = load_file(os.path.join(ckpt, "model.safetensors"))
+    rename = {"pooler.dense": "classifier.dense", "classifier": "classifier.out_proj"}
+    w = {}
+    for name, arr in raw.items():
+        key = name[len("bert."):] if name.startswith("bert.") else name
+        stem, _, leaf = key.rpartition(".")
+        w[rename.get(stem, stem) + "." + leaf] = arr
+    w["embeddings.token_type_embeddings.weight"] = w["embeddings.token_type_embeddings.weight"][:1]
+    n = c.get("num_labels") or len(c.get("id2label") or {}) or raw["classifier.weight"].shape[0]
+    labels = [(c.get("id2label") or {}).get(str(i), f"LABEL_{i}") for i in range(n)]
+    cfg = ModelConfig(layers=c["num_hidden_layers"], hidden=c["hidden_size"], heads=c["num_attention_heads"],
+                      ffn=c["intermediate_size"], vocab=c["vocab_size"], max_positions=c["max_position_embeddings"],
+                      num_labels=len(labels), labels=labels, eps=c["layer_norm_eps"])
+    return cfg, w
+
+
 def prepare(size, workdir, bte):
     """A seeded random checkpoint of the named size and its .bte conversion."""
+    if ARCH == "bert":
+        return prepare_bert(size, workdir, bte)
     layers, hidden, heads, ffn = SIZES[size]
     ckpt = os.path.join(workdir, f"{size}_hf")
     if not os.path.exists(os.path.join(ckpt, "config.json")):
@@ -77,7 +144,7 @@ def timed(fn, iters, warmup):
 def padded(ids):
     import torch
     L = max(len(s) for s in ids)
-    x = torch.full((len(ids), L), PAD, dtype=torch.long)
+    x = torch.full((len(ids), L), PAD[ARCH], dtype=torch.long)
     mask = torch.zeros((len(ids), L), dtype=torch.long)
     for i, s in enumerate(ids):
         x[i, :len(s)] = torch.tensor(s)
@@ -90,13 +157,15 @@ def padded(ids):
 def peer_torch_bt(ckpt, ids, path):
     """nn.TransformerEncoder from the same weights, as the tutorial runs it."""
     import torch
-    from hf_checkpoint import read_checkpoint
     from xlmr_model import XlmrEncoder
-    cfg, w = read_checkpoint(ckpt)
+    cfg, w = read_weights(ckpt)
     m = XlmrEncoder(cfg, {k: torch.from_numpy(v.copy()) for k, v in w.items()})
     x, mask = padded(ids)
     real = mask.bool()
-    positions = torch.cumsum(mask, 1) * mask + PAD
+    if ARCH == "xlmr":  # RoBERTa's positions count from the padding id + 1
+        positions = torch.cumsum(mask, 1) * mask + PAD[ARCH]
+    else:  # BERT's from 0
+        positions = torch.arange(x.shape[1]).expand_as(x)
 
     def forward():
         h = m.emb_norm(m.word(x) + m.position(positions) + m.token_type(torch.zeros_like(x)))
@@ -128,8 +197,8 @@ def peer_torch_bt(ckpt, ids, path):
 
 def peer_hf(ckpt, ids):
     import torch
-    from transformers import XLMRobertaForSequenceClassification
-    m = XLMRobertaForSequenceClassification.from_pretrained(
+    from transformers import AutoModelForSequenceClassification
+    m = AutoModelForSequenceClassification.from_pretrained(
         ckpt, attn_implementation="sdpa", dtype=torch.float32).eval()
     x, mask = padded(ids)
 
@@ -145,12 +214,12 @@ def peer_onnxruntime(ckpt, ids, threads, workdir, size):
     import onnxruntime as ort
     import torch
     from onnxruntime.transformers import optimizer
-    from transformers import XLMRobertaForSequenceClassification
+    from transformers import AutoModelForSequenceClassification
     layers, hidden, heads, _ = SIZES[size]
-    raw = os.path.join(workdir, f"{size}.onnx")
-    opt_path = os.path.join(workdir, f"{size}.opt.onnx")
+    raw = os.path.join(workdir, f"{name_of(size)}.onnx")
+    opt_path = os.path.join(workdir, f"{name_of(size)}.opt.onnx")
     if not os.path.exists(opt_path):
-        m = XLMRobertaForSequenceClassification.from_pretrained(
+        m = AutoModelForSequenceClassification.from_pretrained(
             ckpt, attn_implementation="eager", dtype=torch.float32).eval()
         x, mask = padded([[0, 5, 6, 2], [0, 7, 2]])
         kw = dict(input_names=["input_ids", "attention_mask"], output_names=["logits"],
@@ -181,15 +250,18 @@ def peer_onnxruntime(ckpt, ids, threads, workdir, size):
 def peer_ctranslate2(ckpt, ids, threads, workdir, size):
     import ctranslate2
     import numpy as np
-    from hf_checkpoint import read_checkpoint
-    out = os.path.join(workdir, f"{size}_ct2")
+    out = os.path.join(workdir, f"{name_of(size)}_ct2")
     if not os.path.exists(os.path.join(out, "model.bin")):
+        if ARCH == "bert":  # ctranslate2 4.8 reads an attribute transformers 5 no longer sets
+            import transformers
+            if not hasattr(transformers.BertConfig(), "position_embedding_type"):
+                transformers.BertConfig.position_embedding_type = "absolute"
         ctranslate2.converters.TransformersConverter(ckpt).convert(out, force=True)
     enc = ctranslate2.Encoder(out, device="cpu", compute_type="float32", intra_threads=threads,
                               inter_threads=1)
-    _, w = read_checkpoint(ckpt)
+    _, w = read_weights(ckpt)
 
-    def head(h0):  # RobertaClassificationHead on the first token, in numpy
+    def head(h0):  # dense + tanh + out on the first token (RoBERTa's head, BERT's pooler), in numpy
         t = np.tanh(h0 @ w["classifier.dense.weight"].T + w["classifier.dense.bias"])
         return t @ w["classifier.out_proj.weight"].T + w["classifier.out_proj.bias"]
 
@@ -209,7 +281,7 @@ def bte_bench(a, model, wl, iters, warmup, *extra):
 def bte_bf16_row(a, model, wl, iters, warmup, fp32_logits_path):
     """bte packed in bf16 on the same ids; its logits against fp32 packed's."""
     import numpy as np
-    path = os.path.join(a.workdir, f"{a.size}-{wl}.bf16.logits.json")
+    path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.bf16.logits.json")
     m = bte_bench(a, model, wl, iters, warmup, "--mode", "packed", "--dtype", "bf16", "--no-ceiling",
                   "--dump-logits", path)["modes"][0]
     diff = np.abs(np.array(json.load(open(path))) - np.array(json.load(open(fp32_logits_path)))).max()
@@ -227,7 +299,7 @@ def worker(a):
     import torch
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
-    ckpt = os.path.join(a.workdir, f"{a.size}_hf")
+    ckpt = os.path.join(a.workdir, f"{name_of(a.size)}_hf")
     ids = json.load(open(a.ids))
     ref_logits = np.array(json.load(open(a.logits)))
     makers = {
@@ -251,6 +323,7 @@ def worker(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", default="xlmr", choices=PAD, help="xlmr (default) or bert checkpoints")
     ap.add_argument("--size", default="base", choices=SIZES)
     ap.add_argument("--workloads", default="seed-small,seed-big,mixed,full")
     ap.add_argument("--threads", type=int, default=2)
@@ -268,6 +341,8 @@ def main():
     ap.add_argument("--ids", help=argparse.SUPPRESS)
     ap.add_argument("--logits", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    global ARCH
+    ARCH = a.arch
 
     os.environ["OMP_NUM_THREADS"] = str(a.threads)
     if a.worker:
@@ -275,7 +350,7 @@ def main():
     os.makedirs(a.workdir, exist_ok=True)
     ckpt, model = prepare(a.size, a.workdir, a.bte)
     skip = set(filter(None, a.skip.split(",")))
-    report = {"date": time.strftime("%Y-%m-%d"), "size": a.size, "threads": a.threads,
+    report = {"date": time.strftime("%Y-%m-%d"), "arch": a.arch, "size": a.size, "threads": a.threads,
               "machine": {"cpu": platform.processor() or platform.machine(),
                           "cpu_model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                                              if l.startswith("model name")), "?")},
@@ -283,8 +358,8 @@ def main():
     for wl in a.workloads.split(","):
         iters = a.iters if wl.startswith("seed") else a.iters_big
         warmup = a.warmup if wl.startswith("seed") else a.warmup_big
-        ids_path = os.path.join(a.workdir, f"{a.size}-{wl}.ids.json")
-        logits_path = os.path.join(a.workdir, f"{a.size}-{wl}.logits.json")
+        ids_path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.ids.json")
+        logits_path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.logits.json")
         b = bte_bench(a, model, wl, iters, warmup, "--dump-ids", ids_path, "--dump-logits", logits_path)
         real = b["workload"]["real_tokens"]
         rows = [{"engine": "bte " + m["mode"], "median_ms": m["median_ms"], "min_ms": m["min_ms"],
@@ -300,7 +375,7 @@ def main():
                 rows.append({"engine": name, "missing": "skipped (--skip)"})
                 continue
             r = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", name,
-                                "--size", a.size, "--threads", str(a.threads), "--workdir", a.workdir,
+                                "--arch", a.arch, "--size", a.size, "--threads", str(a.threads), "--workdir", a.workdir,
                                 "--ids", ids_path, "--logits", logits_path, "--iters", str(iters),
                                 "--warmup", str(warmup)],
                                capture_output=True, text=True)
@@ -320,7 +395,7 @@ def main():
              "useful_gflop": b["useful_gflop"], "bte_machine": b["machine"],
              "best_peer": best_peer["engine"] if best_peer else None}
         report["workloads"].append(w)
-        print(f"\n== {a.size} / {wl}: {b['workload']['texts']} texts, {real:.0f} real tokens, "
+        print(f"\n== {name_of(a.size)} / {wl}: {b['workload']['texts']} texts, {real:.0f} real tokens, "
               f"{100 * b['workload']['padding_fraction']:.1f}% padding; {a.threads} threads; "
               f"median of {iters} ==")
         print(f"{'engine':24} {'median ms':>10} {'tokens/s':>10} {'vs best peer':>13} {'max|dlogit|':>12}")

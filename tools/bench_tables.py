@@ -24,7 +24,8 @@ def peers_tables(report):
     for w in report["workloads"]:
         rows = w["rows"]
         best = next((r for r in rows if r["engine"] == w.get("best_peer")), None)
-        out.append(f"**{report['size']} / {w['workload']}**: {w['real_tokens']:.0f} real tokens, "
+        name = report["size"] if report.get("arch", "xlmr") == "xlmr" else f"BERT {report['size']}"
+        out.append(f"**{name} / {w['workload']}**: {w['real_tokens']:.0f} real tokens, "
                    f"{w['padded_tokens']:.0f} padded ({100 * w['padding_fraction']:.1f}% padding)\n")
         out.append("| engine | median ms | tokens/s | best peer / this | max abs logit diff vs bte packed |")
         out.append("|---|---:|---:|---:|---:|")
