@@ -14,6 +14,7 @@
 #include "weights/bte_writer.h"
 #include "weights/json_fields.h"
 #include "convert/hf_tokenizer.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
 #include "convert/safetensors.h"
 #include "convert/sentence_transformers.h"
 #include "models/tensor_layout.h"
@@ -555,10 +556,13 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
 
   // The tokenizer must be the one the embedding table was made for.
   const CheckpointTokenizer tok = read_checkpoint_tokenizer(o.hf_dir, fam);
-  // A WordPiece vocabulary may be smaller than the embedding table (tables
-  // are often padded to a round size); sentencepiece's fairseq mapping needs
-  // the sizes equal (its <mask> is the table's last row).
-  const bool smaller_ok = tok.tokenizer->kind() != "sentencepiece";
+  // A vocabulary may be smaller than the embedding table (tables are often
+  // padded to a round size: multilingual-e5-small has 250,037 rows for XLM-R's
+  // 250,002 ids), except in the family whose own tokenizer is sentencepiece:
+  // XLM-R's fairseq mapping puts <mask> on the table's last row.
+  const bool xlmr_mapping = tok.tokenizer->kind() == "sentencepiece" &&
+                            fam.tokenizer_kinds.front() == "sentencepiece";
+  const bool smaller_ok = !xlmr_mapping;
   BTE_REQUIRE(tok.tokenizer->vocab_size() == c.vocab || (smaller_ok && tok.tokenizer->vocab_size() < c.vocab),
               kBad, tok.path, ": the ",
               tok.tokenizer->kind(), " model implies a ",
@@ -596,7 +600,11 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     h.tensors.push_back(std::move(e));
   }
   h.tokenizer.kind = tok.tokenizer->kind();
-  h.tokenizer.settings = tok.tokenizer->settings();
+  // sentencepiece's mask_id setting is the model's last id, which a BERT
+  // body's larger table moves past the tokenizer's own (load_tokenizer checks it so).
+  h.tokenizer.settings = tok.tokenizer->kind() == SentencePieceTokenizer::kKind
+                             ? SentencePieceTokenizer::settings_for_vocab(c.vocab)
+                             : tok.tokenizer->settings();
   h.tokenizer_blob.bytes = tok.bytes.size();
 
   for (const auto& f : ck.files) r.weight_files.push_back(base_name(f->path()));

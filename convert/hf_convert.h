@@ -5,13 +5,12 @@
 //   bte::ConvertReport r = bte::convert_hf(o, [](const std::string& line) { ... });
 //
 // Reads config.json, model.safetensors (or model.safetensors.index.json and
-// its shards) and sentencepiece.bpe.model. Takes XLMRoberta{Model,
-// ForSequenceClassification, ForMaskedLM} and the same Roberta* layouts; keys
-// with or without the "roberta." prefix; classifier.dense / classifier.out_proj
-// become the head; pooler.*, lm_head.* and embeddings.position_ids are ignored.
-// HF query/key/value are concatenated into layers.{i}.attn.qkv; the
-// token_type_embeddings row 0 is kept as embeddings.token_type (the engine adds
-// it). Every name and shape is checked before a byte is written; any unknown
+// its shards) and the tokenizer (convert/hf_tokenizer.h). The model family
+// (models/family.h, by config.json's model_type: XLM-R / RoBERTa, BERT,
+// DistilBERT) names the architectures it takes, its tensors with or without
+// its prefix, its head and what it ignores. HF query/key/value are
+// concatenated into layers.{i}.attn.qkv; the token-type table is kept (XLM-R:
+// its row 0; BERT: all of it) as embeddings.token_type. Every name and shape is checked before a byte is written; any unknown
 // tensor, missing tensor, shape mismatch, unsupported dtype or architecture is
 // an Error(BadModel) naming the tensor or field and the file. Streams: memory
 // use stays at a small buffer whatever the model size.

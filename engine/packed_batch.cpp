@@ -61,7 +61,9 @@ PaddedBatch PackedBatch::padded(int32_t pad_id) const {
   p.max_len = max_len;
   const size_t slots = size_t(p.n_seqs) * max_len;
   p.ids.assign(slots, pad_id);
-  p.positions.assign(slots, pad_id);
+  // A padding slot's position: row 0, which every position table has (its
+  // output is never read; pad_id may lie past the table in a BERT model).
+  p.positions.assign(slots, 0);
   p.key_mask.assign(slots, 0);
   if (!types.empty()) p.types.assign(slots, 0);
   for (int i = 0; i < p.n_seqs; ++i) {

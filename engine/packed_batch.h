@@ -17,7 +17,7 @@ namespace bte {
 struct PaddedBatch {
   int n_seqs = 0, max_len = 0;
   std::vector<int32_t> ids;        // [n_seqs * max_len], pad_id in padding slots
-  std::vector<int32_t> positions;  // [n_seqs * max_len], pad_id in padding slots
+  std::vector<int32_t> positions;  // [n_seqs * max_len], 0 in padding slots
   std::vector<int32_t> types;      // [n_seqs * max_len] token types (0 in padding), or empty
   std::vector<uint8_t> key_mask;   // [n_seqs * max_len], 1 = real token, 0 = padding
 };

@@ -290,7 +290,10 @@ def st_fixture(name, base, tok_source, normalize, seed, tokenizer_name):
         enc_dir = os.path.join(tmp, "enc")
         os.makedirs(enc_dir)
         tok = tok_source(enc_dir)
-        cfg = bert_config(len(tok), pad_token_id=tok.pad_token_id)
+        # The multilingual one as multilingual-e5-small ships: a table larger
+        # than XLM-R's vocabulary and BERT's pad_token_id 0 in config.json.
+        extra, pad = (35, 0) if base == "spm" else (0, tok.pad_token_id)
+        cfg = bert_config(len(tok) + extra, pad_token_id=pad)
         reinit(BertModel(cfg), seed).save_pretrained(enc_dir, safe_serialization=True)
         tr = models.Transformer(enc_dir, max_seq_length=MAX_POS, model_kwargs=dict(EAGER))
         mods = [tr, models.Pooling(tr.get_embedding_dimension(), pooling_mode="mean")]

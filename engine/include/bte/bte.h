@@ -166,8 +166,9 @@ BTE_API bte_status bte_classify_logits(bte_model* model, const char* const* text
 BTE_API const char* bte_model_head_activation(const bte_model* model); /* NULL if NULL */
 
 /* A cross-encoder reranker (a model with a one-label head): the score of
- * each (query, documents[i]) pair, tokenized <s> query </s></s> document </s>
- * and cut "longest_first" to bte_model_max_tokens. scores: n floats, in
+ * each (query, documents[i]) pair, tokenized in the model's pair template
+ * (XLM-R: <s> query </s></s> document </s>; BERT: [CLS] query [SEP] document
+ * [SEP] with segment ids) and cut "longest_first" to bte_model_max_tokens. scores: n floats, in
  * document order; the sigmoid of the head's logit, or the logit itself with
  * raw_scores = 1. */
 BTE_API bte_status bte_rerank(bte_model* model, const char* query, const char* const* documents,
