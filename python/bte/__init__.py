@@ -252,6 +252,9 @@ class Model:
             raise ValueError("this model has no classification head (a bare encoder)")
         if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= len(self.labels):
             raise ValueError("top_k must be an int in 1..%d, got %r" % (len(self.labels), top_k))
+        if isinstance(texts, (str, bytes)) or texts is None or not hasattr(texts, "__iter__"):
+            raise TypeError("texts must be a list of str, got %s" % type(texts).__name__)
+        texts = list(texts)  # read once: a generator would be empty the second time
         scores = self.classify_scores(texts)
         logits = self.classify_scores(texts, logits=True)
         n, C = scores.shape

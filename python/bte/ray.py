@@ -26,8 +26,10 @@ __all__ = ["BteMapper", "ACTOR_RETRIES", "TASKS"]
 TASKS = ("embed", "classify")
 
 # Ray remote arguments that let the job outlive a lost actor: Ray restarts
-# the actor (loading the model again) and resends the batches it held.
-ACTOR_RETRIES = {"max_restarts": -1, "max_task_retries": -1}
+# the actor (loading the model again) and resends the batches it held. Bounded:
+# a batch that kills its actor every time (say, the OOM killer) fails the job
+# instead of retrying forever.
+ACTOR_RETRIES = {"max_restarts": 4, "max_task_retries": 4}
 
 
 class BteMapper:

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 import uuid
@@ -30,7 +31,7 @@ import numpy as np
 from . import BteError, Model
 from .ray import ACTOR_RETRIES, TASKS, BteMapper
 
-ROWS_PER_BLOCK = 4096  # text and JSONL inputs become Ray blocks of this many rows
+MAX_BLOCK_ROWS = 4096  # the input goes to Ray in blocks of at most this many rows
 
 
 class JobError(Exception):
@@ -67,6 +68,14 @@ def parse_args(argv):
             p.error("--%s must be at least 1" % name.replace("_", "-"))
     if a.task == "classify" and (a.pooling or a.normalize is not None or a.prompt is not None):
         p.error("--pooling, --normalize and --prompt are for embed")
+    if a.device == "cuda" and a.gpus_per_actor <= 0:
+        p.error("--device cuda needs --gpus-per-actor (1 gives each actor a GPU of its own)")
+    if a.text_column == a.id_column:
+        p.error("--text-column and --id-column must differ")
+    reserved = {"embedding", "label", "score", "scores"}
+    for flag, name in (("--text-column", a.text_column), ("--id-column", a.id_column)):
+        if name in reserved:
+            p.error("%s %r is a column the job writes (%s)" % (flag, name, ", ".join(sorted(reserved))))
     return a
 
 
@@ -78,11 +87,13 @@ def check_paths(a):
     out = os.path.abspath(a.output)
     if os.path.lexists(out):
         raise JobError("output %s already exists; bte.ray_job writes a new directory and never replaces one" % a.output)
-    for what, path in (("model", a.model), ("input", a.input)):
-        p = os.path.abspath(path)
-        if out == p or p.startswith(out + os.sep) or out.startswith(p + os.sep):
-            raise JobError("output %s overlaps the %s %s" % (a.output, what, path))
     parent = os.path.dirname(out)
+    # Through symbolic links too: the output's real place against the inputs' real places.
+    real_out = os.path.join(os.path.realpath(parent), os.path.basename(out))
+    for what, path in (("model", a.model), ("input", a.input)):
+        p = os.path.realpath(path)
+        if real_out == p or p.startswith(real_out + os.sep) or real_out.startswith(p + os.sep):
+            raise JobError("output %s overlaps the %s %s" % (a.output, what, path))
     if not os.path.isdir(parent):
         raise JobError("the output's parent directory %s does not exist" % parent)
 
@@ -90,9 +101,22 @@ def check_paths(a):
 def input_kind(path):
     if os.path.isdir(path) or path.endswith(".parquet"):
         return "parquet"
-    if path.endswith(".jsonl"):
+    if path.endswith((".jsonl", ".ndjson")):
         return "jsonl"
+    if path.endswith(".json"):
+        raise JobError("%s: a .json file is not read; give JSON lines (.jsonl: one object per line), "
+                       "Parquet or a file of text lines" % path)
     return "text"
+
+
+def check_text(t, where):
+    """A text bte's C API can take: no NUL, encodable as UTF-8 (no lone surrogate)."""
+    if "\0" in t:
+        raise JobError("%s: contains a NUL character" % where)
+    try:
+        t.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise JobError("%s: not valid Unicode text (%s at character %d)" % (where, e.reason, e.start)) from None
 
 
 def read_lines(path):
@@ -111,26 +135,36 @@ def read_lines(path):
             texts.append(line.decode("utf-8"))
         except UnicodeDecodeError as e:
             raise JobError("%s:%d: not UTF-8 (byte %d)" % (path, i + 1, e.start)) from None
-        if "\0" in texts[-1]:
-            raise JobError("%s:%d: contains a NUL character" % (path, i + 1))
+        check_text(texts[-1], "%s:%d" % (path, i + 1))
     return texts
 
 
 def read_jsonl(path, text_column, id_column):
+    """Every row has the id field or none does (then id = line number from 0):
+    a mix could make a line number collide with a given id."""
     ids, texts = [], []
+    given = None  # whether the rows carry ids, set by the first row
     with open(path, "rb") as f:
         for i, raw in enumerate(f):
             if not raw.strip():
                 continue
+            where = "%s:%d" % (path, i + 1)
             try:
                 row = json.loads(raw)
             except (ValueError, UnicodeDecodeError) as e:
-                raise JobError("%s:%d: not a JSON object: %s" % (path, i + 1, e)) from None
+                raise JobError("%s: not a JSON object: %s" % (where, e)) from None
             if not isinstance(row, dict) or not isinstance(row.get(text_column), str):
-                raise JobError("%s:%d: needs a string field %r" % (path, i + 1, text_column))
-            rid = row.get(id_column, i)
-            if not isinstance(rid, int) or isinstance(rid, bool):
-                raise JobError("%s:%d: field %r must be an integer" % (path, i + 1, id_column))
+                raise JobError("%s: needs a string field %r" % (where, text_column))
+            has = id_column in row
+            if given is None:
+                given = has
+            elif has != given:
+                raise JobError("%s: %s field %r, unlike the first row; give an id on every row or on none"
+                               % (where, "has a" if has else "has no", id_column))
+            rid = row[id_column] if has else i
+            if not isinstance(rid, int) or isinstance(rid, bool) or not -2**63 <= rid < 2**63:
+                raise JobError("%s: field %r must be an integer (64-bit)" % (where, id_column))
+            check_text(row[text_column], where)
             ids.append(rid)
             texts.append(row[text_column])
     return ids, texts
@@ -161,13 +195,16 @@ def read_input(a):
             if not pa.types.is_integer(ids.type) or ids.null_count:
                 raise JobError("%s: column %r must be integers without nulls, is %s"
                                % (a.input, a.id_column, ids.type))
-            ids = ids.to_numpy().astype(np.int64)
+            ids = ids.to_numpy()
+            if ids.dtype == np.uint64 and len(ids) and ids.max() >= 2**63:
+                raise JobError("%s: column %r holds ids of 2^63 or more; the output's ids are int64"
+                               % (a.input, a.id_column))
+            ids = ids.astype(np.int64)
         else:
             ids = np.arange(table.num_rows, dtype=np.int64)
         texts = texts.combine_chunks().cast(pa.string())
         for i, t in enumerate(texts.to_pylist()):
-            if "\0" in t:
-                raise JobError("%s: row %d (id %d): contains a NUL character" % (a.input, i, ids[i]))
+            check_text(t, "%s: row %d (id %d)" % (a.input, i, ids[i]))
     else:
         if kind == "jsonl":
             ids, texts = read_jsonl(a.input, a.text_column, a.id_column)
@@ -176,14 +213,21 @@ def read_input(a):
             ids = range(len(texts))
         ids = np.asarray(ids, dtype=np.int64)
         texts = pa.array(texts, type=pa.string())
-    if len(np.unique(ids)) != len(ids):
-        raise JobError("%s: the ids in column %r are not unique" % (a.input, a.id_column))
+    uniq, counts = np.unique(ids, return_counts=True)
+    if len(uniq) != len(ids):
+        raise JobError("%s: the ids in column %r are not unique (id %d appears %d times)"
+                       % (a.input, a.id_column, uniq[counts > 1][0], counts[counts > 1][0]))
     return pa.table({a.id_column: pa.array(ids, type=pa.int64()), a.text_column: texts}), ids
 
 
-def to_dataset(ray, table):
-    blocks = [table.slice(i, ROWS_PER_BLOCK) for i in range(0, max(table.num_rows, 1), ROWS_PER_BLOCK)]
-    return ray.data.from_arrow(blocks)
+def to_dataset(ray, table, num_actors, batch_size):
+    """Ray Data hands a block to one actor at a time: at least 4 blocks per
+    actor keep every actor busy to the end, blocks of at least one batch keep
+    the batches whole."""
+    rows = table.num_rows
+    block = max(batch_size, -(-rows // (4 * num_actors)))
+    block = min(block, max(MAX_BLOCK_ROWS, batch_size))
+    return ray.data.from_arrow([table.slice(i, block) for i in range(0, rows, block)])
 
 
 def verify(out_dir, id_column, want_ids):
@@ -204,6 +248,11 @@ def run(a):
     with Model(a.model) as m:
         if a.task == "classify" and not m.labels:
             raise JobError("%s has no classification head (a bare encoder): use embed" % a.model)
+        if a.prompt:
+            known = m.info["prompts"]
+            if a.prompt not in known:
+                raise JobError("%s has no prompt %r (it has: %s)"
+                               % (a.model, a.prompt, ", ".join(sorted(known)) or "none"))
 
     started = time.perf_counter()
     table, ids = read_input(a)
@@ -219,7 +268,7 @@ def run(a):
     ctx.enable_progress_bars = False
     ctx.execution_options.preserve_order = False
     running = time.perf_counter()
-    ds = to_dataset(ray, table)
+    ds = to_dataset(ray, table, a.num_actors, a.batch_size)
     options = {}
     if a.task == "embed":
         options = {k: v for k, v in (("pooling", a.pooling), ("normalize", a.normalize),
@@ -233,15 +282,20 @@ def run(a):
         num_cpus=a.threads_per_actor, num_gpus=a.gpus_per_actor or None,
         batch_size=a.batch_size, batch_format="numpy", scheduling_strategy="SPREAD", **ACTOR_RETRIES)
     tmp = "%s.tmp-%s" % (os.path.abspath(a.output), uuid.uuid4().hex[:12])
+    ok = False
     try:
         mapped.write_parquet(tmp)
         rows = verify(tmp, a.id_column, ids)
+        if os.path.lexists(a.output):  # made while the job ran: still never replaced
+            raise JobError("output %s appeared while the job ran; the result is not moved there" % a.output)
         os.rename(tmp, a.output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        ok = True
     finally:
-        ray.shutdown()  # Ray's own messages end here, before the summary line
+        # Ray first (its messages end here, before the summary line; no
+        # cancelled write task is left to add files), then the temporary.
+        ray.shutdown()
+        if not ok:
+            shutil.rmtree(tmp, ignore_errors=True)
     done = time.perf_counter()
     return summary(a, rows, done - started, read_seconds + (done - running))
 
@@ -254,7 +308,12 @@ def summary(a, rows, seconds, run_seconds):
             "output": a.output}
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)  # runs the cleanup of run(): no temporary is left
+
+
 def main(argv=None):
+    signal.signal(signal.SIGTERM, _terminate)
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         summary = run(a)

@@ -59,6 +59,9 @@ def test_classify_equals_cli(models, texts):
                 assert abs(g["logits"][label] - w["logits"][label]) <= 1e-5
             assert len(g["top_k"]) == 2
         assert m.info["head_activation"] == "sigmoid"
+        # Any iterable of str, a generator included (read once).
+        from_gen = m.classify(t for t in texts[:5])
+        assert [g["scores"] for g in from_gen] == [g["scores"] for g in got[:5]]
 
 
 def test_rerank_equals_cli(models, texts):

@@ -208,8 +208,16 @@ def test_job_refuses_without_touching_anything(models, tmp_path):
         r = run_job(*args)
         assert r.returncode == 2, (args, r.stderr)
         assert message in r.stderr, (args, r.stderr)
+    # Through a symbolic link: the output would land inside the input directory.
+    data = tmp_path / "data"
+    data.mkdir()
+    pq.write_table(pa.table({"text": pa.array(["a", "b"])}), str(data / "part.parquet"))
+    (tmp_path / "link").symlink_to(data)
+    r = run_job("embed", "--model", models["st_mean"], "--input", str(data), "--output", str(tmp_path / "link" / "out"))
+    assert r.returncode == 2 and "overlaps the input" in r.stderr, r.stderr
     assert (existing / "keep.parquet").read_bytes() == b"user data"
-    assert sorted(os.listdir(tmp_path)) == ["existing", "in.txt"]
+    assert sorted(os.listdir(tmp_path)) == ["data", "existing", "in.txt", "link"]
+    assert os.listdir(data) == ["part.parquet"]
 
 
 def test_job_refuses_bad_rows_naming_them(models, tmp_path):
@@ -225,18 +233,35 @@ def test_job_refuses_bad_rows_naming_them(models, tmp_path):
     pq.write_table(pa.table({"text": pa.array(["a", None])}), str(nulls))
     numbers = tmp_path / "numbers.parquet"
     pq.write_table(pa.table({"text": pa.array([1, 2])}), str(numbers))
+    nul = tmp_path / "nul.jsonl"
+    nul.write_text('{"text": "ok"}\n{"text": "a\\u0000b"}\n', encoding="utf-8")
+    surrogate = tmp_path / "surrogate.jsonl"
+    surrogate.write_text('{"text": "ok"}\n{"text": "\\ud800"}\n', encoding="utf-8")
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"id": 5, "text": "a"}\n{"text": "b"}\n', encoding="utf-8")
+    plain_json = tmp_path / "rows.json"
+    plain_json.write_text('[{"text": "a"}]\n', encoding="utf-8")
     cases = [(bad_utf8, "bad.txt:2: not UTF-8"), (bad_json, "bad.jsonl:2: needs a string field"),
-             (not_json, "notjson.jsonl:2: not a JSON object"), (dup, "not unique"),
-             (nulls, "1 null values"), (numbers, "not strings")]
+             (not_json, "notjson.jsonl:2: not a JSON object"), (dup, "not unique (id 1 appears 2 times)"),
+             (nulls, "1 null values"), (numbers, "not strings"), (nul, "nul.jsonl:2: contains a NUL"),
+             (surrogate, "surrogate.jsonl:2: not valid Unicode"),
+             (mixed, "mixed.jsonl:2: has no field 'id', unlike the first row"),
+             (plain_json, "a .json file is not read")]
     for k, (path, message) in enumerate(cases):
         out = tmp_path / ("out%d" % k)
         r = run_job("embed", "--model", models["st_mean"], "--input", str(path), "--output", str(out))
         assert r.returncode == 2, (path, r.stderr)
         assert message in r.stderr, (path, r.stderr)
         assert not out.exists()
-    r = run_job("embed", "--model", models["st_mean"], "--input", str(tmp_path / "bad.txt"), "--output",
-                str(tmp_path / "o"), "--num-actors", "0")
-    assert r.returncode == 2 and "--num-actors must be at least 1" in r.stderr
+    for extra, message in ((["--num-actors", "0"], "--num-actors must be at least 1"),
+                           (["--id-column", "embedding"], "is a column the job writes"),
+                           (["--text-column", "id"], "must differ"),
+                           (["--device", "cuda"], "--device cuda needs --gpus-per-actor"),
+                           (["--prompt", "nope"], "has no prompt 'nope'")):
+        r = run_job("embed", "--model", models["st_mean"], "--input", str(tmp_path / "bad.txt"), "--output",
+                    str(tmp_path / "o"), *extra)
+        assert r.returncode == 2 and message in r.stderr, (extra, r.stderr)
+        assert not (tmp_path / "o").exists()
 
 
 def test_job_empty_input_gives_empty_output(models, tmp_path):
