@@ -49,22 +49,22 @@ CheckpointTokenizer wordpiece(const std::string& dir) {
 }  // namespace
 
 CheckpointTokenizer read_checkpoint_tokenizer(const std::string& dir, const ModelFamily& fam) {
+  const bool takes_sp = fam.takes_tokenizer(SentencePieceTokenizer::kKind);
+  const bool takes_wp = fam.takes_tokenizer(WordPieceTokenizer::kKind);
   const bool spm = path_exists(dir + "/" + kSentencePieceFile);
-  const bool vocab_txt = path_exists(dir + "/vocab.txt");
-  const std::string model = tokenizer_json_model(dir);
-  // A WordPiece tokenizer.json decides; else XLM-R's sentencepiece file when
-  // the family takes it (tokenizer.json then describes that same Unigram model).
-  if (fam.takes_tokenizer(SentencePieceTokenizer::kKind) && spm && model != "WordPiece")
+  const bool json = path_exists(dir + "/tokenizer.json");
+  // XLM-R's sentencepiece file decides, unless a tokenizer.json beside it says
+  // WordPiece (read only then; otherwise it describes that same Unigram model).
+  if (takes_sp && spm && !(takes_wp && json && tokenizer_json_model(dir) == "WordPiece"))
     return sentencepiece(dir);
-  if (fam.takes_tokenizer(WordPieceTokenizer::kKind) && (model == "WordPiece" || (model.empty() && vocab_txt)))
-    return wordpiece(dir);
-  if (!model.empty() && model != "WordPiece" && fam.takes_tokenizer(WordPieceTokenizer::kKind))
-    return wordpiece(dir);  // refuses the model type, naming it
+  // The WordPiece reader refuses a tokenizer.json of another model, naming it.
+  if (takes_wp && (json || path_exists(dir + "/vocab.txt"))) return wordpiece(dir);
   std::string want;
-  if (fam.takes_tokenizer(SentencePieceTokenizer::kKind)) want = kSentencePieceFile;
-  if (fam.takes_tokenizer(WordPieceTokenizer::kKind))
+  if (takes_sp) want = kSentencePieceFile;
+  if (takes_wp)
     want += std::string(want.empty() ? "" : ", or ") +
             "tokenizer.json (WordPiece) or vocab.txt + tokenizer_config.json";
+  const std::string model = json ? tokenizer_json_model(dir) : "";
   BTE_FAIL(kBad, dir, ": no ", want, " (the tokenizer bte needs for a ", fam.name, " model",
            model.empty() ? std::string()
                          : "; tokenizer.json holds a " + model + " model, which bte reads from " +

@@ -16,9 +16,8 @@ void run_batched(Engine& engine, const PackedBatch& all, Mode mode, const RunReq
       if (!all.types.empty())  // a pair's segment ids travel with its ids
         types.emplace_back(all.types.begin() + all.cu_seqlens[i], all.types.begin() + all.cu_seqlens[i + 1]);
     }
-    const PackedBatch b = all.types.empty()
-                              ? PackedBatch::from_ids(seqs, engine.config().first_position())
-                              : PackedBatch::from_ids(seqs, types, engine.config().first_position());
+    types.resize(seqs.size());  // empty lists: type 0 (a batch without types)
+    const PackedBatch b = PackedBatch::from_ids(seqs, types, engine.config().first_position());
     const RunOutputs out = engine.run(b, mode, request);
     for (size_t r = 0; r < batch.size(); ++r) emit(batch[r], out, int(r), b);
   }

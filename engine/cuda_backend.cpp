@@ -281,7 +281,7 @@ class CudaBackend final : public Backend {
   void classifier_head(const float* cls, int64_t n, float* tmp, float* logits) override {
     // Tiny GEMMs (n rows): no workspace needed.
     head_dense_->forward(cls, n, tmp, nullptr, 0, stream_);
-    if (model_family(c_.family).head == HeadKind::DenseReluOnFirstToken)
+    if (relu_head_)
       cuda::relu_inplace(tmp, n * c_.hidden, stream_);
     else
       cuda::tanh_inplace(tmp, n * c_.hidden, stream_);
@@ -342,6 +342,8 @@ class CudaBackend final : public Backend {
   }
 
   const ModelConfig c_;
+  // The head's activation, from the family once (DistilBERT: ReLU, else tanh).
+  const bool relu_head_ = model_family(c_.family).head == HeadKind::DenseReluOnFirstToken;
   const bool slow_;
   const DType t_;
   StreamAndBlas sb_;

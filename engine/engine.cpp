@@ -145,12 +145,10 @@ const Tokenizer& Engine::tokenizer() const {
 PackedBatch Engine::pack(size_t n, const char* what, int max_tokens, Truncation truncation,
                          std::vector<int>* truncated,
                          const std::function<Encoding(size_t)>& encode_one) const {
-  std::vector<std::vector<int32_t>> seqs, types;
-  seqs.reserve(n);
+  std::vector<std::vector<int32_t>> seqs(n), types(n);
   // Segment ids reach the model only when it has a table for them (BERT);
   // XLM-R and DistilBERT take none, as their Hugging Face tokenizers give none.
   const bool typed = config().token_types > 1;
-  if (typed) types.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     Encoding e;
     try {
@@ -163,11 +161,10 @@ PackedBatch Engine::pack(size_t n, const char* what, int max_tokens, Truncation 
                   e.full_length, " tokens; the model takes at most ", max_tokens);
       if (truncated) truncated->push_back(int(i));
     }
-    seqs.push_back(std::move(e.ids));
-    if (typed) types.push_back(std::move(e.type_ids));
+    seqs[i] = std::move(e.ids);
+    if (typed) types[i] = std::move(e.type_ids);
   }
-  if (typed) return PackedBatch::from_ids(seqs, types, config().first_position(), max_tokens);
-  return PackedBatch::from_ids(seqs, config().first_position(), max_tokens);
+  return PackedBatch::from_ids(seqs, types, config().first_position(), max_tokens);
 }
 
 PackedBatch Engine::encode(const std::vector<std::string>& texts, Truncation truncation,

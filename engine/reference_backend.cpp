@@ -154,7 +154,7 @@ class ReferenceBackend final : public HostBackend {
   void classifier_head(const float* cls, int64_t n, float* tmp, float* logits) override {
     ref::matmul_nt(cls, n, c_.hidden, w_.head_dense_w, c_.hidden, tmp);
     ref::add_bias(tmp, n, c_.hidden, w_.head_dense_b);
-    if (model_family(c_.family).head == HeadKind::DenseReluOnFirstToken)
+    if (relu_head_)
       ref::relu_inplace(tmp, n * c_.hidden);
     else
       ref::tanh_inplace(tmp, n * c_.hidden);
@@ -179,6 +179,8 @@ class ReferenceBackend final : public HostBackend {
 
   const ModelWeights& w_;
   const ModelConfig& c_;
+  // The head's activation, from the family once (DistilBERT: ReLU, else tanh).
+  const bool relu_head_ = model_family(c_.family).head == HeadKind::DenseReluOnFirstToken;
   std::vector<LayerGemms> layers_;
 };
 

@@ -12,17 +12,11 @@ namespace {
 
 // BertForSequenceClassification: pooler (dense + tanh on [CLS]) -> classifier.
 std::vector<TensorRecipe> hf_head(const ModelConfig& c) {
-  const int64_t d = c.hidden, C = c.num_labels;
-  return {{"head.dense.weight", {{"pooler.dense.weight", {d, d}}}},
-          {"head.dense.bias", {{"pooler.dense.bias", {d}}}},
-          {"head.out.weight", {{"classifier.weight", {C, d}}}},
-          {"head.out.bias", {{"classifier.bias", {C}}}}};
+  return dense_head_recipes(c, "pooler.dense", "classifier");
 }
 
 std::vector<TensorRecipe> hf_token_head(const ModelConfig& c) {
-  const int64_t d = c.hidden, C = c.num_labels;
-  return {{"head.out.weight", {{"classifier.weight", {C, d}}}},
-          {"head.out.bias", {{"classifier.bias", {C}}}}};
+  return linear_head_recipes(c, "classifier");
 }
 
 ModelFamily make() {

@@ -44,17 +44,11 @@ std::vector<TensorRecipe> hf_body(const ModelConfig& c) {
 
 // DistilBertForSequenceClassification: pre_classifier -> ReLU -> classifier.
 std::vector<TensorRecipe> hf_head(const ModelConfig& c) {
-  const int64_t d = c.hidden, C = c.num_labels;
-  return {{"head.dense.weight", {{"pre_classifier.weight", {d, d}}}},
-          {"head.dense.bias", {{"pre_classifier.bias", {d}}}},
-          {"head.out.weight", {{"classifier.weight", {C, d}}}},
-          {"head.out.bias", {{"classifier.bias", {C}}}}};
+  return dense_head_recipes(c, "pre_classifier", "classifier");
 }
 
 std::vector<TensorRecipe> hf_token_head(const ModelConfig& c) {
-  const int64_t d = c.hidden, C = c.num_labels;
-  return {{"head.out.weight", {{"classifier.weight", {C, d}}}},
-          {"head.out.bias", {{"classifier.bias", {C}}}}};
+  return linear_head_recipes(c, "classifier");
 }
 
 ModelFamily make() {

@@ -42,6 +42,20 @@ std::vector<TensorSpec> encoder_tensors(const ModelConfig& c, DType m) {
   return t;
 }
 
+std::vector<TensorRecipe> dense_head_recipes(const ModelConfig& c, const std::string& dense,
+                                             const std::string& out) {
+  const int64_t d = c.hidden, C = c.num_labels;
+  return {{"head.dense.weight", {{dense + ".weight", {d, d}}}},
+          {"head.dense.bias", {{dense + ".bias", {d}}}},
+          {"head.out.weight", {{out + ".weight", {C, d}}}},
+          {"head.out.bias", {{out + ".bias", {C}}}}};
+}
+
+std::vector<TensorRecipe> linear_head_recipes(const ModelConfig& c, const std::string& out) {
+  const int64_t d = c.hidden, C = c.num_labels;
+  return {{"head.out.weight", {{out + ".weight", {C, d}}}}, {"head.out.bias", {{out + ".bias", {C}}}}};
+}
+
 std::vector<TensorRecipe> bert_layout_body(const ModelConfig& c) {
   const int64_t d = c.hidden, f = c.ffn;
   std::vector<TensorRecipe> r = {

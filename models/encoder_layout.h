@@ -4,6 +4,7 @@
 // both use ("encoder.layer.3.attention.self.query.weight").
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "base/dtype.h"
@@ -21,5 +22,13 @@ std::vector<TensorSpec> encoder_tensors(const ModelConfig& c, DType matrix_dtype
 // checkpoint's token_type_embeddings is taken (RoBERTa's table may hold more
 // rows than it uses).
 std::vector<TensorRecipe> bert_layout_body(const ModelConfig& c);
+
+// A sequence head's recipes: head.dense from `<dense>.weight/.bias`, head.out
+// from `<out>.weight/.bias` (RoBERTa: classifier.dense, classifier.out_proj;
+// BERT: pooler.dense, classifier; DistilBERT: pre_classifier, classifier).
+std::vector<TensorRecipe> dense_head_recipes(const ModelConfig& c, const std::string& dense,
+                                             const std::string& out);
+// A token head's: head.out from `<out>.weight/.bias` (classifier in every family so far).
+std::vector<TensorRecipe> linear_head_recipes(const ModelConfig& c, const std::string& out);
 
 }  // namespace bte

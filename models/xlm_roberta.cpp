@@ -9,17 +9,11 @@ namespace bte {
 namespace {
 
 std::vector<TensorRecipe> hf_head(const ModelConfig& c) {
-  const int64_t d = c.hidden, C = c.num_labels;
-  return {{"head.dense.weight", {{"classifier.dense.weight", {d, d}}}},
-          {"head.dense.bias", {{"classifier.dense.bias", {d}}}},
-          {"head.out.weight", {{"classifier.out_proj.weight", {C, d}}}},
-          {"head.out.bias", {{"classifier.out_proj.bias", {C}}}}};
+  return dense_head_recipes(c, "classifier.dense", "classifier.out_proj");
 }
 
 std::vector<TensorRecipe> hf_token_head(const ModelConfig& c) {
-  const int64_t d = c.hidden, C = c.num_labels;
-  return {{"head.out.weight", {{"classifier.weight", {C, d}}}},
-          {"head.out.bias", {{"classifier.bias", {C}}}}};
+  return linear_head_recipes(c, "classifier");
 }
 
 ModelFamily make() {

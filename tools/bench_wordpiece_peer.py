@@ -13,10 +13,10 @@ table of docs/BENCHMARKS.md with bte's medians beside them.
 """
 
 import argparse
-import glob
 import json
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
@@ -25,20 +25,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import tokenizers  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracle"))
+from corpus import read_corpus  # noqa: E402  (tools/oracle/corpus.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "tests", "data")
-
-
-def texts():
-    out = []
-    for path in [os.path.join(DATA, "corpus.txt")] + sorted(glob.glob(os.path.join(DATA, "multilingual", "*.txt"))):
-        with open(path, encoding="utf-8", newline="") as f:
-            c = f.read()
-        lines = c.split("\n")
-        if c.endswith("\n"):
-            lines.pop()
-        out += lines
-    return out
 
 
 def main():
@@ -47,7 +38,7 @@ def main():
     ap.add_argument("--bte", help="bench_wordpiece --benchmark_format=json output")
     args = ap.parse_args()
     rows = []
-    t = texts()
+    t = read_corpus()
     nbytes = sum(len(s.encode("utf-8")) for s in t)
     print(f"tokenizers {tokenizers.__version__}; RAYON_NUM_THREADS={os.environ['RAYON_NUM_THREADS']}; "
           f"{len(t)} texts, {nbytes / 1e6:.3f} MB; median of {args.runs} runs")

@@ -41,7 +41,6 @@ this script. Not part of the build: the tests read only the committed files.
     .venv-oracle/bin/python tools/oracle/make_wordpiece_fixtures.py
 """
 
-import glob
 import json
 import os
 import shutil
@@ -58,6 +57,8 @@ import transformers  # noqa: E402
 from tokenizers import AddedToken, Tokenizer, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
 from transformers import BertTokenizer  # noqa: E402
 from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy  # noqa: E402
+
+from corpus import read_corpus  # noqa: E402  (tools/oracle/corpus.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "tests", "data")
@@ -90,18 +91,6 @@ EDGE = [
     "a\u166db a\u1734b a\u1885b a\u1886b a\ua9bdb a\U000111c9b",
     "a\u0890b a\u08e2b a\U000110cdb a\U00013430b a\u2e43b a\U0001e95eb a\u07fdb a\U00011938b Ä\u1734",
 ]
-
-
-def read_corpus():
-    texts = []
-    for path in [os.path.join(DATA, "corpus.txt")] + sorted(glob.glob(os.path.join(DATA, "multilingual", "*.txt"))):
-        with open(path, encoding="utf-8", newline="") as f:
-            content = f.read()
-        lines = content.split("\n")
-        if content.endswith("\n"):
-            lines.pop()
-        texts += lines
-    return texts
 
 
 def byte_offsets(text, offsets):
