@@ -14,5 +14,6 @@ int cmd_tag(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_convert(int argc, char** argv);
 int cmd_info(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 
 }  // namespace bte::cli

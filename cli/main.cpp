@@ -31,6 +31,7 @@ const Command kCommands[] = {
     {"tutorial", bte::cli::cmd_tutorial, "the Better Transformer tutorial's batches, packed"},
     {"convert", bte::cli::cmd_convert, "Hugging Face checkpoint -> one .bte model file"},
     {"info", bte::cli::cmd_info, "describe (and check) a .bte model file"},
+    {"serve", bte::cli::cmd_serve, "an HTTP server (text-embeddings-inference routes), batched"},
 };
 
 void usage(std::FILE* out) {

@@ -11,6 +11,7 @@ packages=(
   libsentencepiece-dev sentencepiece   # tokenizer library and spm_train
   libicu-dev               # WordPiece's Unicode (NFD, categories, lowercase)
   nlohmann-json3-dev       # .bte / safetensors / config.json headers
+  libcpp-httplib-dev       # bte serve: the HTTP server
   catch2                   # tests
   libbenchmark-dev         # bench/
   python3-torch python3-sentencepiece python3-numpy   # the test oracle
