@@ -149,13 +149,15 @@ class DeadlineStream : public httplib::Stream {
 // refused, which answers 503 and closes without reading.
 class BoundedPool : public httplib::TaskQueue {
  public:
-  BoundedPool(int threads, int max_pending) : max_pending_(size_t(max_pending)) {
+  // A thread counts as idle from its creation, before it first waits.
+  BoundedPool(int threads, int max_pending) : max_pending_(size_t(max_pending)), idle_(size_t(threads)) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
   }
   void enqueue(std::function<void()> fn) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (jobs_.size() < max_pending_) {
+      // Connections idle threads are about to take do not count as waiting.
+      if (jobs_.size() < idle_ + max_pending_) {
         jobs_.push_back(std::move(fn));
         cv_.notify_one();
         return;
@@ -177,11 +179,13 @@ class BoundedPool : public httplib::TaskQueue {
 
  private:
   void work() {
-    for (;;) {
+    for (bool first = true;; first = false) {
       std::function<void()> fn;
       {
         std::unique_lock<std::mutex> lock(mu_);
+        if (!first) ++idle_;
         cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+        --idle_;
         if (jobs_.empty()) return;
         fn = std::move(jobs_.front());
         jobs_.pop_front();
@@ -193,6 +197,7 @@ class BoundedPool : public httplib::TaskQueue {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
+  size_t idle_;  // threads waiting for a connection
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };
@@ -289,6 +294,13 @@ struct HttpServer::Impl {
     server.set_payload_max_length(o.payload_limit);
     server.set_keep_alive_max_count(1000);
     server.set_tcp_nodelay(true);
+    // SO_REUSEADDR alone: a restart binds at once, but a second server on a
+    // port in use fails (httplib's default adds SO_REUSEPORT, with which two
+    // servers would silently share the port's connections).
+    server.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
 
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (o.api_key.empty() || req.path == "/health") return httplib::Server::HandlerResponse::Unhandled;

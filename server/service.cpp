@@ -156,7 +156,8 @@ std::shared_ptr<Job> Service::run_job(PackedBatch batch, const ClientGone& gone)
     ~Release() { n.fetch_sub(1); }
   } release{in_flight_};
   if (!batcher_->submit(job)) refuse(429, "Overloaded", "model is overloaded: the batch queue is full");
-  while (!job->wait_for(std::chrono::milliseconds(20))) {
+  // The client is asked once before the first wait, then every 20 ms.
+  for (bool first = true; first || !job->wait_for(std::chrono::milliseconds(20)); first = false) {
     if (gone && gone()) {
       job->cancel();
       refuse(499, "Validation", "the client closed the connection");
@@ -288,7 +289,6 @@ Reply Service::openai_embeddings(const std::string& body, const ClientGone& gone
 
 Reply Service::predict(const std::string& body, const ClientGone& gone) {
   const ModelConfig& c = engine_.config();
-  if (!c.has_head()) refuse(400, "Validation", "this model has no classification head: /predict needs one (use /embed)");
   const json j = parse_object(body);
   const json* in = field(j, "inputs");
   if (!in) refuse(422, "Validation", "missing field `inputs`");
@@ -318,6 +318,7 @@ Reply Service::predict(const std::string& body, const ClientGone& gone) {
   } else {
     inputs.push_back(sequence(*in, "inputs"));
   }
+  if (!c.has_head()) refuse(400, "Validation", "this model has no classification head: /predict needs one (use /embed)");
   // Texts and pairs are encoded apart and run as two jobs.
   std::vector<std::string> singles;
   std::vector<std::pair<std::string, std::string>> pairs;
@@ -360,8 +361,6 @@ Reply Service::predict(const std::string& body, const ClientGone& gone) {
 
 Reply Service::rerank(const std::string& body, const ClientGone& gone) {
   const ModelConfig& c = engine_.config();
-  if (c.num_labels != 1)
-    refuse(400, "Validation", "this model is not a reranker (a cross-encoder with one label): /rerank needs one");
   const json j = parse_object(body);
   const std::optional<std::string> query = string_field(j, "query");
   if (!query) refuse(422, "Validation", "missing field `query`");
@@ -371,6 +370,8 @@ Reply Service::rerank(const std::string& body, const ClientGone& gone) {
   const bool raw = bool_field(j, "raw_scores", false);
   const bool return_text = bool_field(j, "return_text", false);
   const bool truncate = bool_field(j, "truncate", false) || options_.auto_truncate;
+  if (c.num_labels != 1)
+    refuse(400, "Validation", "this model is not a reranker (a cross-encoder with one label): /rerank needs one");
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const std::string& text : texts) pairs.emplace_back(*query, text);
   auto job = run_job(encode_pairs(engine_, pairs, truncate), gone);

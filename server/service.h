@@ -62,6 +62,13 @@ class Service {
   Reply handle(const std::string& method, const std::string& path, const std::string& body,
                const ClientGone& gone = nullptr);
 
+  Metrics& metrics() { return metrics_; }
+  int64_t in_flight() const { return in_flight_.load(); }
+  // Finishes the queued work and stops the batcher (after the HTTP side drained).
+  void stop();
+
+ private:
+  // The routes; each throws its refusals, which handle() answers.
   Reply embed(const std::string& body, const ClientGone& gone);
   Reply predict(const std::string& body, const ClientGone& gone);
   Reply rerank(const std::string& body, const ClientGone& gone);
@@ -69,14 +76,6 @@ class Service {
   Reply openai_embeddings(const std::string& body, const ClientGone& gone);
   Reply info() const;
   Reply metrics_text();
-
-  Metrics& metrics() { return metrics_; }
-  int64_t in_flight() const { return in_flight_.load(); }
-  // Finishes the queued work and stops the batcher (after the HTTP side drained).
-  void stop();
-
- private:
-  struct Run;
   std::shared_ptr<Job> run_job(PackedBatch batch, const ClientGone& gone);
 
   Engine& engine_;
