@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -114,18 +115,22 @@ int cmd_serve(int argc, char** argv) {
   serve::Service service(*m.engine, so);
   serve::HttpServer http(service, ho);
   const int port = http.bind();
+  std::atomic<bool> serving{true};
   std::thread signals([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    std::fprintf(stderr, "bte serve: %s: no new connections; answering the requests already received\n",
-                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (serving.exchange(false))  // a signal from outside, not main's wake-up below
+      std::fprintf(stderr, "bte serve: %s: no new connections; answering the requests already received\n",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM");
     http.stop();
   });
-  signals.detach();  // a run() that ends for another reason does not wait for a signal
   std::printf("bte serve: listening on http://%s:%d (model %s, %s)\n", ho.host.c_str(), port,
               so.model_id.c_str(), so.engine_path.c_str());
   std::fflush(stdout);
   http.run();
+  // A run() that ended for another reason wakes the signal thread itself.
+  if (serving.exchange(false)) pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
   service.stop();
   std::fprintf(stderr, "bte serve: stopped; %llu requests answered 2xx, %llu 4xx, %llu 5xx\n",
                (unsigned long long)service.metrics().requests_answered(2),

@@ -610,7 +610,7 @@ TEST_CASE("bte serve: SIGTERM under load answers every request it read and exits
   const std::string dir = temp_dir();
   const std::string out = dir + "/out", err = dir + "/err";
   const std::string bin = bte_binary();
-  std::vector<std::string> args = {bin, "serve", "-m", model, "--port", "0", "--threads", "1"};
+  std::vector<std::string> args = {bin, "serve", "-m", model, "--port", "0", "--threads", "1", "--http-threads", "16"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
