@@ -142,10 +142,11 @@ void Service::stop() {
   if (batcher_) batcher_->stop();
 }
 
-// Queues the sequences and waits for their rows; a client that leaves gives
-// up its sequences not yet run.
-std::shared_ptr<Job> Service::run_job(PackedBatch batch, const ClientGone& gone) {
-  auto job = std::make_shared<Job>(std::move(batch));
+// Queues a request's sequences (one or more batches of them: /predict's
+// texts and pairs) and waits for their rows; one request counts once against
+// max_concurrent_requests. A client that leaves gives up its sequences not
+// yet run.
+std::vector<std::shared_ptr<Job>> Service::run_jobs(std::vector<PackedBatch> batches, const ClientGone& gone) {
   if (in_flight_.fetch_add(1) >= options_.max_concurrent_requests) {
     in_flight_.fetch_sub(1);
     refuse(429, "Overloaded", "model is overloaded: " + std::to_string(options_.max_concurrent_requests) +
@@ -155,16 +156,33 @@ std::shared_ptr<Job> Service::run_job(PackedBatch batch, const ClientGone& gone)
     std::atomic<int64_t>& n;
     ~Release() { n.fetch_sub(1); }
   } release{in_flight_};
-  if (!batcher_->submit(job)) refuse(429, "Overloaded", "model is overloaded: the batch queue is full");
-  // The client is asked once before the first wait, then every 20 ms.
-  for (bool first = true; first || !job->wait_for(std::chrono::milliseconds(20)); first = false) {
-    if (gone && gone()) {
-      job->cancel();
-      refuse(499, "Validation", "the client closed the connection");
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (PackedBatch& b : batches) jobs.push_back(std::make_shared<Job>(std::move(b)));
+  auto cancel_all = [&] {
+    for (auto& j : jobs) j->cancel();
+  };
+  for (auto& j : jobs)
+    if (!batcher_->submit(j)) {
+      cancel_all();
+      refuse(429, "Overloaded", "model is overloaded: the batch queue is full");
     }
-  }
-  if (!job->error().empty()) refuse(424, "Backend", "the engine failed: " + job->error());
-  return job;
+  // The client is asked once before the first wait, then every 20 ms.
+  for (auto& j : jobs)
+    for (bool first = true; first || !j->wait_for(std::chrono::milliseconds(20)); first = false) {
+      if (gone && gone()) {
+        cancel_all();
+        refuse(499, "Validation", "the client closed the connection");
+      }
+    }
+  for (auto& j : jobs)
+    if (!j->error().empty()) refuse(424, "Backend", "the engine failed: " + j->error());
+  return jobs;
+}
+
+std::shared_ptr<Job> Service::run_job(PackedBatch batch, const ClientGone& gone) {
+  std::vector<PackedBatch> one;
+  one.push_back(std::move(batch));
+  return run_jobs(std::move(one), gone).front();
 }
 
 namespace {
@@ -332,12 +350,12 @@ Reply Service::predict(const std::string& body, const ClientGone& gone) {
       singles.push_back(x.first);
     }
   }
-  PackedBatch sb, pb;
-  if (!singles.empty()) sb = encode_texts(engine_, singles, truncate, "", 0);
-  if (!pairs.empty()) pb = encode_pairs(engine_, pairs, truncate);
-  std::shared_ptr<Job> sj, pj;
-  if (!singles.empty()) sj = run_job(std::move(sb), gone);
-  if (!pairs.empty()) pj = run_job(std::move(pb), gone);
+  std::vector<PackedBatch> batches;
+  if (!singles.empty()) batches.push_back(encode_texts(engine_, singles, truncate, "", 0));
+  if (!pairs.empty()) batches.push_back(encode_pairs(engine_, pairs, truncate));
+  const auto jobs = run_jobs(std::move(batches), gone);
+  const std::shared_ptr<Job> sj = singles.empty() ? nullptr : jobs.front();
+  const std::shared_ptr<Job> pj = pairs.empty() ? nullptr : jobs.back();
 
   const int C = c.num_labels;
   std::vector<int> order(static_cast<size_t>(C));

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 #include "server/batcher.h"
@@ -76,6 +77,7 @@ class Service {
   Reply openai_embeddings(const std::string& body, const ClientGone& gone);
   Reply info() const;
   Reply metrics_text();
+  std::vector<std::shared_ptr<Job>> run_jobs(std::vector<PackedBatch> batches, const ClientGone& gone);
   std::shared_ptr<Job> run_job(PackedBatch batch, const ClientGone& gone);
 
   Engine& engine_;

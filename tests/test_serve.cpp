@@ -405,6 +405,10 @@ TEST_CASE("serve: requests beyond max-concurrent-requests answer 429 at once; a 
   const serve::Reply gone = service.handle("POST", "/embed", json{{"inputs", {"x", "y"}}}.dump(), [] { return true; });
   CHECK(gone.status == 499);
   CHECK(service.handle("POST", "/embed", json{{"inputs", "after"}}.dump(), nullptr).status == 200);
+  // A batch of texts and pairs runs as two jobs but counts as one request.
+  const serve::Reply mixed = service.handle("POST", "/predict", json{{"inputs", {{"a"}, {"b", "c"}}}}.dump(), nullptr);
+  CHECK(mixed.status == 200);
+  CHECK(json::parse(mixed.body).size() == 2);
   CHECK(service.in_flight() == 0);
 }
 
