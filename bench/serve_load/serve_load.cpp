@@ -8,8 +8,8 @@
 // keep-alive connection each) send requests back to back for the given
 // time: each request the next texts of the file, in turn. It prints per
 // level: requests, errors, texts/s, tokens/s (the server's
-// bte_tokens_total before and after, when it has /metrics) and latency
-// p50 / p90 / p99. Traffic goes to 127.0.0.1 only; every run is bounded in
+// bte_tokens_total before and after, when it has /metrics), latency
+// p50 / p90 / p99 and the server's texts per engine batch. Traffic goes to 127.0.0.1 only; every run is bounded in
 // time and, with --max-requests, in count. Exit status 1 when any request
 // failed.
 #include <httplib.h>
@@ -128,12 +128,13 @@ int main(int argc, char** argv) {
 
   json report = json::array();
   bool any_error = false;
-  std::printf("%8s %9s %7s %10s %10s %9s %9s %9s\n", "clients", "requests", "errors", "texts/s", "tokens/s",
-              "p50 ms", "p90 ms", "p99 ms");
+  std::printf("%8s %9s %7s %10s %10s %9s %9s %9s %11s\n", "clients", "requests", "errors", "texts/s", "tokens/s",
+              "p50 ms", "p90 ms", "p99 ms", "texts/batch");
   for (int level : o.clients) {
     httplib::Client probe("127.0.0.1", o.port);
     probe.set_default_headers(headers);
     const double tokens0 = metric(probe, "bte_tokens_total");
+    const double seqs0 = metric(probe, "bte_batch_sequences_sum"), batches0 = metric(probe, "bte_batch_sequences_count");
     std::atomic<long> next{0}, sent{0}, errors{0}, texts_done{0};
     std::vector<std::vector<double>> lat(static_cast<size_t>(level));
     std::string first_error;
@@ -170,17 +171,20 @@ int main(int argc, char** argv) {
     for (auto& t : threads) t.join();
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     const double tokens1 = metric(probe, "bte_tokens_total");
+    const double seqs1 = metric(probe, "bte_batch_sequences_sum"), batches1 = metric(probe, "bte_batch_sequences_count");
+    const double per_batch = batches1 > batches0 && seqs0 >= 0 ? (seqs1 - seqs0) / (batches1 - batches0) : -1;
     std::vector<double> all;
     for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
     const double tps = tokens0 >= 0 && tokens1 >= 0 ? (tokens1 - tokens0) / secs : -1;
-    std::printf("%8d %9zu %7ld %10.1f %10.0f %9.1f %9.1f %9.1f\n", level, all.size(), errors.load(),
-                double(texts_done) / secs, tps, percentile(all, 0.5), percentile(all, 0.9), percentile(all, 0.99));
+    std::printf("%8d %9zu %7ld %10.1f %10.0f %9.1f %9.1f %9.1f %11.1f\n", level, all.size(), errors.load(),
+                double(texts_done) / secs, tps, percentile(all, 0.5), percentile(all, 0.9), percentile(all, 0.99),
+                per_batch);
     if (!first_error.empty()) std::fprintf(stderr, "bte_serve_load: first error: %s\n", first_error.c_str());
     any_error |= errors > 0;
     report.push_back({{"clients", level}, {"requests", all.size()}, {"errors", errors.load()},
                       {"seconds", secs}, {"texts_per_s", double(texts_done) / secs}, {"tokens_per_s", tps},
                       {"p50_ms", percentile(all, 0.5)}, {"p90_ms", percentile(all, 0.9)},
-                      {"p99_ms", percentile(all, 0.99)}});
+                      {"p99_ms", percentile(all, 0.99)}, {"texts_per_batch", per_batch}});
     std::fflush(stdout);
   }
   if (!o.json_out.empty()) {
