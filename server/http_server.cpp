@@ -78,15 +78,18 @@ class DeadlineStream : public httplib::Stream {
   DeadlineStream(int fd, double read_s, double write_s) : fd_(fd), read_s_(read_s), write_s_(write_s) {}
 
   void begin_request() {
-    read_deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(read_s_));
+    read_deadline_ = from_now(read_s_);
     write_deadline_.reset();
   }
   bool has_buffered() const { return pos_ < len_; }
 
   bool is_readable() const override { return has_buffered() || wait_socket(fd_, POLLIN, read_deadline_); }
-  bool is_writable() const override { return wait_socket(fd_, POLLOUT, write_deadline()); }
+  bool is_writable() const override {
+    return wait_socket(fd_, POLLOUT, write_deadline_ ? *write_deadline_ : from_now(write_s_));
+  }
 
   ssize_t read(char* ptr, size_t size) override {
+    write_deadline_.reset();  // reading again (a body after "100 Continue"): the answer is not begun
     if (!has_buffered()) {
       if (!wait_socket(fd_, POLLIN, read_deadline_)) return -1;
       if (size >= sizeof buf_) return recv_some(ptr, size);  // a large body read: straight in
@@ -101,8 +104,11 @@ class DeadlineStream : public httplib::Stream {
     return ssize_t(n);
   }
 
+  // The answer's deadline runs from its first byte, however long the
+  // request waited for the engine.
   ssize_t write(const char* ptr, size_t size) override {
-    if (!wait_socket(fd_, POLLOUT, write_deadline())) return -1;
+    if (!write_deadline_) write_deadline_ = from_now(write_s_);
+    if (!wait_socket(fd_, POLLOUT, *write_deadline_)) return -1;
     for (;;) {
       const ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
       if (n >= 0 || errno != EINTR) return n;
@@ -130,16 +136,14 @@ class DeadlineStream : public httplib::Stream {
       if (r >= 0 || errno != EINTR) return r;
     }
   }
-  Clock::time_point write_deadline() const {
-    if (!write_deadline_)
-      write_deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(write_s_));
-    return *write_deadline_;
+  static Clock::time_point from_now(double seconds) {
+    return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   }
 
   int fd_;
   double read_s_, write_s_;
   Clock::time_point read_deadline_ = Clock::now();
-  mutable std::optional<Clock::time_point> write_deadline_;
+  std::optional<Clock::time_point> write_deadline_;
   char buf_[4096];
   size_t pos_ = 0, len_ = 0;
 };

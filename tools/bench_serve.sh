@@ -75,19 +75,22 @@ serve() {
   [ -n "$port" ] || { cat "$out/serve.err" >&2; exit 1; }
 }
 stop() { kill -TERM "$pid"; wait "$pid"; tail -1 "$out/serve.err"; }
+failed=0
+trap '[ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null || true' EXIT
 
 echo "== bte serve: 1, 8, 64 clients, $secs s each"
 serve
 echo "-- tutorial (3 texts a request)"
-"$load" --port "$port" -f "$out/tutorial.txt" --texts-per-request 3 --clients 1,8,64 --seconds "$secs" --json "$out/load-tutorial.json"
+"$load" --port "$port" -f "$out/tutorial.txt" --texts-per-request 3 --clients 1,8,64 --seconds "$secs" --json "$out/load-tutorial.json" || failed=1
 echo "-- mixed (1 text a request)"
-"$load" --port "$port" -f "$out/mixed.txt" --clients 1,8,64 --seconds "$secs" --json "$out/load-mixed.json"
+"$load" --port "$port" -f "$out/mixed.txt" --clients 1,8,64 --seconds "$secs" --json "$out/load-mixed.json" || failed=1
 stop
 
 echo "== shape buckets: 1 client, mixed, a fresh server each, $((secs * 2)) s"
 for b in off on; do
   serve --shape-buckets "$b"
   echo "-- --shape-buckets $b"
-  "$load" --port "$port" -f "$out/mixed.txt" --clients 1 --seconds $((secs * 2)) --json "$out/buckets-$b.json"
+  "$load" --port "$port" -f "$out/mixed.txt" --clients 1 --seconds $((secs * 2)) --json "$out/buckets-$b.json" || failed=1
   stop
 done
+[ "$failed" = 0 ] || { echo "bench_serve: some requests failed (see above)" >&2; exit 1; }
