@@ -523,6 +523,19 @@ TEST_CASE("serve over HTTP: TEI's routes, JSON errors, body cap, API key", "[ser
   r = cli.Get("/nowhere", auth);
   REQUIRE(r);
   CHECK(r->status == 404);
+  {
+    // The answer's write deadline runs from its first byte: a request that
+    // waited for the engine longer than --write-timeout is still answered.
+    serve::HttpOptions quick_write;
+    quick_write.write_timeout_s = 0.001;
+    LiveServer live2(service, quick_write);
+    std::vector<std::string> many(32, "a text of some length, long enough to take the engine a while");
+    const std::string big = json{{"inputs", many}, {"truncate", true}}.dump();
+    auto r2 = live2.client().Post("/embed", big, "application/json");
+    REQUIRE(r2);
+    CHECK(r2->status == 200);
+    CHECK(json::parse(r2->body).size() == 32);
+  }
   // /metrics counts what happened, by route and status
   r = cli.Get("/metrics", auth);
   REQUIRE(r);
