@@ -108,10 +108,16 @@ class DeadlineStream : public httplib::Stream {
   // request waited for the engine.
   ssize_t write(const char* ptr, size_t size) override {
     if (!write_deadline_) write_deadline_ = from_now(write_s_);
-    if (!wait_socket(fd_, POLLOUT, *write_deadline_)) return -1;
+    if (!wait_socket(fd_, POLLOUT, *write_deadline_)) {
+      std::fprintf(stderr, "bte serve: an answer was cut: the client did not read it within the write timeout\n");
+      return -1;
+    }
     for (;;) {
       const ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-      if (n >= 0 || errno != EINTR) return n;
+      if (n >= 0 || errno != EINTR) {
+        if (n < 0) std::fprintf(stderr, "bte serve: an answer was cut: %s\n", std::strerror(errno));
+        return n;
+      }
     }
   }
 
