@@ -463,11 +463,13 @@ TEST_CASE("serve batcher: requests batched together get their own rows; cancelle
   int64_t expected = 0;
   for (size_t i = 0; i < texts.size(); ++i) expected += int64_t(std::min(texts.size(), i + 1 + i % 3) - i);
   CHECK(sequences_run == expected);  // none of the cancelled job's
-  // Buckets: sorted, at most 64, ending at the budget.
+  // Buckets: sorted, well under the 64 shapes a layer keeps, up to 512
+  // tokens (or the budget, when smaller).
   const auto b = serve::token_buckets(16384);
-  CHECK(b.size() <= 64);
+  CHECK(b.size() <= 32);
   CHECK(std::is_sorted(b.begin(), b.end()));
-  CHECK(b.back() == 16384);
+  CHECK(b.back() == 512);
+  CHECK(serve::token_buckets(40).back() == 40);
   for (size_t i = 1; i < b.size(); ++i) CHECK(double(b[i]) <= double(b[i - 1]) * 1.0906 + 16);  // 2^(1/8) steps
 }
 
