@@ -10,6 +10,16 @@
 // rounded to bf16 at the start of the op that consumes it, into scratch:
 //   scratch = [activations in bf16, rows x d | attention scratch]
 // (both sizes follow from the batch, so concurrent runs share no state).
+//
+// int8 (any x86 CPU; oneDNN picks AMX, VNNI or its AVX2 path): the four
+// encoder GEMMs of every layer as cpu::LinearInt8 (weights symmetric int8
+// per output channel, quantised here at load; activations quantised per
+// token row right before each GEMM). The FFN hidden is int8 straight from
+// the up projection's epilogue (GELU, then quantised per row):
+//   h       = [hs: rows floats | hq: rows x f int8]      (in the runner's wide buffer)
+//   scratch = [xs: rows floats | xq: rows x d int8 | int32 sums of one row block | attention]
+// Embeddings, attention, softmax, LayerNorm, the residual stream and the
+// heads stay fp32.
 #include <cstring>
 #include <vector>
 
@@ -17,7 +27,9 @@
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear.h"
+#include "kernels/cpu/linear_int8.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/quantize.h"
 
 namespace bte {
 namespace {
@@ -25,20 +37,34 @@ namespace {
 struct LayerLinears {
   cpu::Linear qkv, out, up, down;
 };
+struct LayerLinearsInt8 {
+  cpu::LinearInt8 qkv, out, up, down;
+};
+
+int64_t round16(int64_t floats) { return (floats + 15) / 16 * 16; }
 
 class CpuBackend final : public HostBackend {
  public:
-  CpuBackend(const ModelWeights& w, int threads, bool bf16) : w_(w), c_(w.config), bf16_(bf16) {
+  CpuBackend(const ModelWeights& w, int threads, DType dtype)
+      : w_(w), c_(w.config), bf16_(dtype == DType::BF16), int8_(dtype == DType::I8) {
     cpu::set_num_threads(threads);
     const int d = c_.hidden, f = c_.ffn;
     using P = DType;
-    const P in = bf16 ? P::BF16 : P::F32;
+    const P in = bf16_ ? P::BF16 : P::F32;
     for (const LayerWeights& L : w.layers) {
-      layers_.push_back(LayerLinears{
-          cpu::Linear(L.qkv_w, L.qkv_b, 3 * d, d, cpu::Epilogue::None, in, P::F32),
-          cpu::Linear(L.out_w, L.out_b, d, d, cpu::Epilogue::AddToOutput, in, P::F32),
-          cpu::Linear(L.up_w, L.up_b, f, d, cpu::Epilogue::Gelu, in, in),
-          cpu::Linear(L.down_w, L.down_b, d, f, cpu::Epilogue::AddToOutput, in, P::F32)});
+      if (int8_) {
+        layers8_.push_back(LayerLinearsInt8{
+            cpu::LinearInt8(L.qkv_w, L.qkv_b, 3 * d, d, cpu::Epilogue::None),
+            cpu::LinearInt8(L.out_w, L.out_b, d, d, cpu::Epilogue::AddToOutput),
+            cpu::LinearInt8(L.up_w, L.up_b, f, d, cpu::Epilogue::Gelu),
+            cpu::LinearInt8(L.down_w, L.down_b, d, f, cpu::Epilogue::AddToOutput)});
+      } else {
+        layers_.push_back(LayerLinears{
+            cpu::Linear(L.qkv_w, L.qkv_b, 3 * d, d, cpu::Epilogue::None, in, P::F32),
+            cpu::Linear(L.out_w, L.out_b, d, d, cpu::Epilogue::AddToOutput, in, P::F32),
+            cpu::Linear(L.up_w, L.up_b, f, d, cpu::Epilogue::Gelu, in, in),
+            cpu::Linear(L.down_w, L.down_b, d, f, cpu::Epilogue::AddToOutput, in, P::F32)});
+      }
       // Repacked: the mapped originals need not stay resident (peak memory ~1x weights).
       w.release_pages(L.qkv_w, 3LL * d * d);
       w.release_pages(L.out_w, int64_t(d) * d);
@@ -57,14 +83,14 @@ class CpuBackend final : public HostBackend {
   }
 
   std::string describe() const override {
-    return std::string("cpu fused ") + (bf16_ ? "bf16 (bf16 GEMMs, fp32 accumulation, fp32 LayerNorm/softmax)" : "fp32") +
+    return std::string("cpu fused ") + precision() +
            " (" + cpu::onednn_summary() + "; our kernels " + cpu::kernel_variant() +
            "; " + std::to_string(cpu::num_threads()) + " threads; CPU " +
            cpu::cpu_features().brand + ": " + cpu::cpu_flags_string() + ")";
   }
 
   int64_t scratch_floats(const VarlenLayout& layout) const override {
-    return bf16_floats(layout.total_rows()) +
+    return gemm_scratch_floats(layout.total_rows()) +
            cpu::attention_scratch_floats(layout, c_.heads, c_.head_dim(), cpu::num_threads());
   }
 
@@ -74,26 +100,50 @@ class CpuBackend final : public HostBackend {
                          w_.emb_ln_b, c_.hidden, c_.layer_norm_eps, x);
   }
   void qkv_projection(int layer, const float* x, int64_t rows, float* qkv, float* scratch) override {
+    if (int8_) {
+      const Int8Scratch s = int8_scratch(scratch, rows);
+      cpu::quantize_rows_s8(x, rows, c_.hidden, cpu::kInt8ActivationMax, s.xq, s.xs);
+      return layers8_[layer].qkv.forward(s.xq, s.xs, rows, qkv, s.acc);
+    }
     layers_[layer].qkv.forward_any(gemm_input(x, rows, scratch), rows, qkv);
   }
   void attention(const float* qkv, const VarlenLayout& layout, float* ctx,
                  float* scratch) override {
     cpu::attention(qkv, 3 * c_.hidden, layout, c_.heads, c_.head_dim(), ctx, c_.hidden,
-                   scratch + bf16_floats(layout.total_rows()));
+                   scratch + gemm_scratch_floats(layout.total_rows()));
   }
   void out_projection_residual_ln(int layer, const float* ctx, int64_t rows, float* x,
                                   float* scratch) override {
     const LayerWeights& L = w_.layers[layer];
-    layers_[layer].out.forward_any(gemm_input(ctx, rows, scratch), rows, x);  // x += ctx Woᵀ + b
+    if (int8_) {
+      const Int8Scratch s = int8_scratch(scratch, rows);
+      cpu::quantize_rows_s8(ctx, rows, c_.hidden, cpu::kInt8ActivationMax, s.xq, s.xs);
+      layers8_[layer].out.forward(s.xq, s.xs, rows, x, s.acc);  // x += ctx Woᵀ + b
+    } else {
+      layers_[layer].out.forward_any(gemm_input(ctx, rows, scratch), rows, x);  // x += ctx Woᵀ + b
+    }
     cpu::layernorm_inplace(x, rows, c_.hidden, L.attn_ln_g, L.attn_ln_b, c_.layer_norm_eps);
   }
-  // h: [rows, f], bf16 in the bf16 path (only ffn_down reads it).
+  // h: [rows, f], bf16 in the bf16 path, int8 rows + scales in the int8 path
+  // (only ffn_down reads it).
   void ffn_up_gelu(int layer, const float* x, int64_t rows, float* h, float* scratch) override {
+    if (int8_) {
+      const Int8Scratch s = int8_scratch(scratch, rows);
+      cpu::quantize_rows_s8(x, rows, c_.hidden, cpu::kInt8ActivationMax, s.xq, s.xs);
+      layers8_[layer].up.forward_quantized(s.xq, s.xs, rows, hidden_q(h, rows), h, s.acc);
+      return;
+    }
     layers_[layer].up.forward_any(gemm_input(x, rows, scratch), rows, h);
   }
-  void ffn_down_residual_ln(int layer, const float* h, int64_t rows, float* x, float*) override {
+  void ffn_down_residual_ln(int layer, const float* h, int64_t rows, float* x,
+                            float* scratch) override {
     const LayerWeights& L = w_.layers[layer];
-    layers_[layer].down.forward_any(h, rows, x);  // x += h Wdᵀ + b
+    if (int8_) {
+      const Int8Scratch s = int8_scratch(scratch, rows);
+      layers8_[layer].down.forward(hidden_q(const_cast<float*>(h), rows), h, rows, x, s.acc);
+    } else {
+      layers_[layer].down.forward_any(h, rows, x);  // x += h Wdᵀ + b
+    }
     cpu::layernorm_inplace(x, rows, c_.hidden, L.ffn_ln_g, L.ffn_ln_b, c_.layer_norm_eps);
   }
   void pool(const float* x, const VarlenLayout& layout, Pooling pooling, float* out) override {
@@ -113,9 +163,41 @@ class CpuBackend final : public HostBackend {
   }
 
  private:
-  // Floats holding a [rows, d] bf16 matrix, rounded up to 64 bytes.
-  int64_t bf16_floats(int64_t rows) const {
-    return bf16_ ? (rows * c_.hidden / 2 + 16) / 16 * 16 : 0;
+  std::string precision() const {
+    if (bf16_) return "bf16 (bf16 GEMMs, fp32 accumulation, fp32 LayerNorm/softmax)";
+    if (!int8_) return "fp32";
+    const auto& g = layers8_.front();
+    return std::string("int8 (int8 x int8 -> int32 GEMMs: weights per output channel in [-") +
+           std::to_string(cpu::int8_weight_max()) + ", " + std::to_string(cpu::int8_weight_max()) +
+           "], activations per token row; " +
+           (cpu::int8_has_vnni() ? "VNNI/AMX" : "no VNNI: oneDNN's portable int8 path, 7-bit weights") +
+           "; oneDNN " + g.up.impl_name(128) + "; fp32 attention/softmax/LayerNorm/residual/heads)";
+  }
+  // The GEMMs' part of scratch, rounded to 64 bytes: the bf16 copy of a
+  // [rows, d] input, or the int8 one (Int8Scratch).
+  int64_t gemm_scratch_floats(int64_t rows) const {
+    if (bf16_) return round16(rows * c_.hidden / 2 + 1);
+    if (!int8_) return 0;
+    int64_t acc = 0;
+    for (const auto* lin : {&layers8_[0].qkv, &layers8_[0].out, &layers8_[0].up, &layers8_[0].down})
+      acc = std::max(acc, lin->acc_ints(rows));
+    return round16(rows) + round16(rows * c_.hidden / 4 + 1) + round16(acc);
+  }
+  struct Int8Scratch {
+    float* xs;     // [rows] scales of xq
+    int8_t* xq;    // [rows, d]
+    int32_t* acc;  // one row block's int32 sums
+  };
+  Int8Scratch int8_scratch(float* scratch, int64_t rows) const {
+    Int8Scratch s;
+    s.xs = scratch;
+    s.xq = reinterpret_cast<int8_t*>(scratch + round16(rows));
+    s.acc = reinterpret_cast<int32_t*>(scratch + round16(rows) + round16(rows * c_.hidden / 4 + 1));
+    return s;
+  }
+  // The int8 FFN hidden's rows inside h (after its rows' scales).
+  int8_t* hidden_q(float* h, int64_t rows) const {
+    return reinterpret_cast<int8_t*>(h + round16(rows));
   }
   // A [rows, d] GEMM input as the GEMMs take it: itself (fp32), or rounded
   // to bf16 into the front of scratch.
@@ -128,15 +210,16 @@ class CpuBackend final : public HostBackend {
 
   const ModelWeights& w_;
   const ModelConfig& c_;
-  const bool bf16_;
+  const bool bf16_, int8_;
   std::vector<LayerLinears> layers_;
+  std::vector<LayerLinearsInt8> layers8_;
   std::unique_ptr<cpu::Linear> head_dense_, head_out_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(const ModelWeights& weights, int threads, bool bf16) {
-  return std::make_unique<CpuBackend>(weights, threads, bf16);
+std::unique_ptr<Backend> make_cpu_backend(const ModelWeights& weights, int threads, DType dtype) {
+  return std::make_unique<CpuBackend>(weights, threads, dtype);
 }
 
 }  // namespace bte
