@@ -18,9 +18,14 @@
 // the up projection's epilogue (GELU, then quantised per row):
 //   h       = [hs: rows floats | hq: rows x f int8]      (in the runner's wide buffer)
 //   scratch = [xs: rows floats | xq: rows x d int8 | int32 sums of one row block | attention]
+// BTE_INT8_KEEP_FP32 keeps chosen GEMMs fp32 (measurements: which one costs
+// the accuracy); the hidden is then fp32 unless both FFN GEMMs are int8.
 // Embeddings, attention, softmax, LayerNorm, the residual stream and the
 // heads stay fp32.
+#include <array>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "engine/host_backends.h"
@@ -37,9 +42,24 @@ namespace {
 struct LayerLinears {
   cpu::Linear qkv, out, up, down;
 };
-struct LayerLinearsInt8 {
-  cpu::LinearInt8 qkv, out, up, down;
+// The int8 path's four GEMMs of a layer, each int8 or kept fp32 (int8_kept()).
+enum Gemm { kQkv, kOut, kUp, kDown };
+const char* const kGemmNames[] = {"qkv", "out", "up", "down"};
+struct LayerInt8 {
+  std::unique_ptr<cpu::LinearInt8> q[4];  // set: int8
+  std::unique_ptr<cpu::Linear> f[4];      // set: kept fp32
 };
+
+// Which GEMMs the int8 path keeps in fp32, from BTE_INT8_KEEP_FP32 (a comma
+// list of qkv, out, up, down): the switch that measures each GEMM's share of
+// the int8 error (docs/BENCHMARKS.md). Default: none.
+std::array<bool, 4> int8_kept() {
+  std::array<bool, 4> keep{};
+  const char* env = std::getenv("BTE_INT8_KEEP_FP32");
+  const std::string list = env ? std::string(",") + env + "," : "";
+  for (int g = 0; g < 4; ++g) keep[g] = list.find(std::string(",") + kGemmNames[g] + ",") != std::string::npos;
+  return keep;
+}
 
 int64_t round16(int64_t floats) { return (floats + 15) / 16 * 16; }
 
@@ -53,11 +73,20 @@ class CpuBackend final : public HostBackend {
     const P in = bf16_ ? P::BF16 : P::F32;
     for (const LayerWeights& L : w.layers) {
       if (int8_) {
-        layers8_.push_back(LayerLinearsInt8{
-            cpu::LinearInt8(L.qkv_w, L.qkv_b, 3 * d, d, cpu::Epilogue::None),
-            cpu::LinearInt8(L.out_w, L.out_b, d, d, cpu::Epilogue::AddToOutput),
-            cpu::LinearInt8(L.up_w, L.up_b, f, d, cpu::Epilogue::Gelu),
-            cpu::LinearInt8(L.down_w, L.down_b, d, f, cpu::Epilogue::AddToOutput)});
+        const struct {
+          const float *w, *b;
+          int N, K;
+          cpu::Epilogue e;
+        } g[4] = {{L.qkv_w, L.qkv_b, 3 * d, d, cpu::Epilogue::None},
+                  {L.out_w, L.out_b, d, d, cpu::Epilogue::AddToOutput},
+                  {L.up_w, L.up_b, f, d, cpu::Epilogue::Gelu},
+                  {L.down_w, L.down_b, d, f, cpu::Epilogue::AddToOutput}};
+        LayerInt8 l;
+        for (int i = 0; i < 4; ++i) {
+          if (kept_[i]) l.f[i] = std::make_unique<cpu::Linear>(g[i].w, g[i].b, g[i].N, g[i].K, g[i].e);
+          else l.q[i] = std::make_unique<cpu::LinearInt8>(g[i].w, g[i].b, g[i].N, g[i].K, g[i].e);
+        }
+        layers8_.push_back(std::move(l));
       } else {
         layers_.push_back(LayerLinears{
             cpu::Linear(L.qkv_w, L.qkv_b, 3 * d, d, cpu::Epilogue::None, in, P::F32),
@@ -100,11 +129,7 @@ class CpuBackend final : public HostBackend {
                          w_.emb_ln_b, c_.hidden, c_.layer_norm_eps, x);
   }
   void qkv_projection(int layer, const float* x, int64_t rows, float* qkv, float* scratch) override {
-    if (int8_) {
-      const Int8Scratch s = int8_scratch(scratch, rows);
-      cpu::quantize_rows_s8(x, rows, c_.hidden, cpu::kInt8ActivationMax, s.xq, s.xs);
-      return layers8_[layer].qkv.forward(s.xq, s.xs, rows, qkv, s.acc);
-    }
+    if (int8_) return int8_gemm(layer, kQkv, x, rows, c_.hidden, qkv, scratch);
     layers_[layer].qkv.forward_any(gemm_input(x, rows, scratch), rows, qkv);
   }
   void attention(const float* qkv, const VarlenLayout& layout, float* ctx,
@@ -116,31 +141,32 @@ class CpuBackend final : public HostBackend {
                                   float* scratch) override {
     const LayerWeights& L = w_.layers[layer];
     if (int8_) {
-      const Int8Scratch s = int8_scratch(scratch, rows);
-      cpu::quantize_rows_s8(ctx, rows, c_.hidden, cpu::kInt8ActivationMax, s.xq, s.xs);
-      layers8_[layer].out.forward(s.xq, s.xs, rows, x, s.acc);  // x += ctx Woᵀ + b
+      int8_gemm(layer, kOut, ctx, rows, c_.hidden, x, scratch);  // x += ctx Woᵀ + b
     } else {
       layers_[layer].out.forward_any(gemm_input(ctx, rows, scratch), rows, x);  // x += ctx Woᵀ + b
     }
     cpu::layernorm_inplace(x, rows, c_.hidden, L.attn_ln_g, L.attn_ln_b, c_.layer_norm_eps);
   }
   // h: [rows, f], bf16 in the bf16 path, int8 rows + scales in the int8 path
-  // (only ffn_down reads it).
+  // when both FFN GEMMs are int8 (only ffn_down reads it).
   void ffn_up_gelu(int layer, const float* x, int64_t rows, float* h, float* scratch) override {
-    if (int8_) {
+    if (int8_ && int8_hidden()) {
       const Int8Scratch s = int8_scratch(scratch, rows);
       cpu::quantize_rows_s8(x, rows, c_.hidden, cpu::kInt8ActivationMax, s.xq, s.xs);
-      layers8_[layer].up.forward_quantized(s.xq, s.xs, rows, hidden_q(h, rows), h, s.acc);
+      layers8_[layer].q[kUp]->forward_quantized(s.xq, s.xs, rows, hidden_q(h, rows), h, s.acc);
       return;
     }
+    if (int8_) return int8_gemm(layer, kUp, x, rows, c_.hidden, h, scratch);
     layers_[layer].up.forward_any(gemm_input(x, rows, scratch), rows, h);
   }
   void ffn_down_residual_ln(int layer, const float* h, int64_t rows, float* x,
                             float* scratch) override {
     const LayerWeights& L = w_.layers[layer];
-    if (int8_) {
+    if (int8_ && int8_hidden()) {
       const Int8Scratch s = int8_scratch(scratch, rows);
-      layers8_[layer].down.forward(hidden_q(const_cast<float*>(h), rows), h, rows, x, s.acc);
+      layers8_[layer].q[kDown]->forward(hidden_q(const_cast<float*>(h), rows), h, rows, x, s.acc);
+    } else if (int8_) {
+      int8_gemm(layer, kDown, h, rows, c_.ffn, x, scratch);
     } else {
       layers_[layer].down.forward_any(h, rows, x);  // x += h Wdᵀ + b
     }
@@ -166,12 +192,33 @@ class CpuBackend final : public HostBackend {
   std::string precision() const {
     if (bf16_) return "bf16 (bf16 GEMMs, fp32 accumulation, fp32 LayerNorm/softmax)";
     if (!int8_) return "fp32";
-    const auto& g = layers8_.front();
+    std::string kept, impl;
+    for (int g = 0; g < 4; ++g) {
+      if (kept_[g]) kept += std::string(kept.empty() ? "" : ", ") + kGemmNames[g];
+      else if (impl.empty() && !layers8_.empty()) impl = layers8_[0].q[g]->impl_name(128);
+    }
     return std::string("int8 (int8 x int8 -> int32 GEMMs: weights per output channel in [-") +
            std::to_string(cpu::int8_weight_max()) + ", " + std::to_string(cpu::int8_weight_max()) +
            "], activations per token row; " +
            (cpu::int8_has_vnni() ? "VNNI/AMX" : "no VNNI: oneDNN's portable int8 path, 7-bit weights") +
-           "; oneDNN " + g.up.impl_name(128) + "; fp32 attention/softmax/LayerNorm/residual/heads)";
+           (impl.empty() ? "" : "; oneDNN " + impl) +
+           (kept.empty() ? "" : "; kept fp32 (BTE_INT8_KEEP_FP32): " + kept) +
+           "; fp32 attention/softmax/LayerNorm/residual/heads)";
+  }
+  // Whether the FFN hidden travels as int8 rows (both FFN GEMMs int8).
+  bool int8_hidden() const { return !kept_[kUp] && !kept_[kDown]; }
+  // Columns of the int8 copy of a GEMM input in scratch: d, or f when the
+  // down projection quantises an fp32 hidden.
+  int64_t int8_input_cols() const { return kept_[kUp] && !kept_[kDown] ? c_.ffn : c_.hidden; }
+  // y = x Wᵀ + b (+ the GEMM's epilogue) for one of a layer's GEMMs in the
+  // int8 path: x [rows, K] fp32, quantised per row into scratch first, or
+  // through the fp32 Linear when that GEMM is kept fp32.
+  void int8_gemm(int layer, Gemm g, const float* x, int64_t rows, int K, float* y, float* scratch) const {
+    const LayerInt8& l = layers8_[layer];
+    if (l.f[g]) return l.f[g]->forward(x, rows, y);
+    const Int8Scratch s = int8_scratch(scratch, rows);
+    cpu::quantize_rows_s8(x, rows, K, cpu::kInt8ActivationMax, s.xq, s.xs);
+    l.q[g]->forward(s.xq, s.xs, rows, y, s.acc);
   }
   // The GEMMs' part of scratch, rounded to 64 bytes: the bf16 copy of a
   // [rows, d] input, or the int8 one (Int8Scratch).
@@ -179,20 +226,20 @@ class CpuBackend final : public HostBackend {
     if (bf16_) return round16(rows * c_.hidden / 2 + 1);
     if (!int8_) return 0;
     int64_t acc = 0;
-    for (const auto* lin : {&layers8_[0].qkv, &layers8_[0].out, &layers8_[0].up, &layers8_[0].down})
-      acc = std::max(acc, lin->acc_ints(rows));
-    return round16(rows) + round16(rows * c_.hidden / 4 + 1) + round16(acc);
+    for (int g = 0; g < 4 && !layers8_.empty(); ++g)
+      if (layers8_[0].q[g]) acc = std::max(acc, layers8_[0].q[g]->acc_ints(rows));
+    return round16(rows) + round16(rows * int8_input_cols() / 4 + 1) + round16(acc);
   }
   struct Int8Scratch {
     float* xs;     // [rows] scales of xq
-    int8_t* xq;    // [rows, d]
+    int8_t* xq;    // [rows, int8_input_cols()]
     int32_t* acc;  // one row block's int32 sums
   };
   Int8Scratch int8_scratch(float* scratch, int64_t rows) const {
     Int8Scratch s;
     s.xs = scratch;
     s.xq = reinterpret_cast<int8_t*>(scratch + round16(rows));
-    s.acc = reinterpret_cast<int32_t*>(scratch + round16(rows) + round16(rows * c_.hidden / 4 + 1));
+    s.acc = reinterpret_cast<int32_t*>(scratch + round16(rows) + round16(rows * int8_input_cols() / 4 + 1));
     return s;
   }
   // The int8 FFN hidden's rows inside h (after its rows' scales).
@@ -211,8 +258,9 @@ class CpuBackend final : public HostBackend {
   const ModelWeights& w_;
   const ModelConfig& c_;
   const bool bf16_, int8_;
+  const std::array<bool, 4> kept_ = int8_kept();
   std::vector<LayerLinears> layers_;
-  std::vector<LayerLinearsInt8> layers8_;
+  std::vector<LayerInt8> layers8_;
   std::unique_ptr<cpu::Linear> head_dense_, head_out_;
 };
 

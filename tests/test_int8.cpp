@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "base/check.h"
@@ -173,5 +174,35 @@ TEST_CASE("int8: every command that takes --dtype takes int8, and refuses int9",
     r = run_command(bte + " " + c + " --dtype int9");
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err, Catch::Contains("unknown dtype 'int9'") && Catch::Contains("int8"));
+  }
+}
+
+TEST_CASE("int8: GEMMs kept fp32 by BTE_INT8_KEEP_FP32 (the accuracy measurement's switch) "
+          "still agree with PyTorch",
+          "[engine][int8]") {
+  const Golden g = load_golden(data_path("golden/tiny/expected.json"));
+  std::vector<std::string> texts;
+  for (const auto& c : g.cases) texts.push_back(c.text);
+  RunRequest req;
+  req.outputs.logits = req.outputs.mean = true;
+  // up alone: an fp32 hidden quantised by the down projection (f columns in scratch);
+  // down alone: the up projection's int8 GEMM with an fp32 GELU output.
+  for (const char* keep : {"up", "down", "qkv,out", "qkv,out,up,down"}) {
+    ::setenv("BTE_INT8_KEEP_FP32", keep, 1);
+    auto engine = int8_engine("golden/tiny");
+    engine->prepare(Mode::Packed);  // the backend reads the switch when it is built
+    ::unsetenv("BTE_INT8_KEEP_FP32");
+    INFO("kept fp32: " << keep);
+    std::string listed = keep;  // describe() lists them ", "-separated
+    for (size_t p = listed.find(','); p != std::string::npos; p = listed.find(',', p + 2)) listed.insert(p + 1, " ");
+    CHECK_THAT(engine->describe(Mode::Packed),
+               Catch::Contains("kept fp32 (BTE_INT8_KEEP_FP32): " + listed));
+    const RunOutputs out = engine->run(engine->encode(texts), Mode::Packed, req);
+    double worst = 0;
+    for (size_t i = 0; i < g.cases.size(); ++i)
+      for (int c = 0; c < g.num_labels; ++c)
+        worst = std::max(worst, std::fabs(double(out.logits[i * g.num_labels + c]) - g.cases[i].logits[c]));
+    INFO("max |logit - PyTorch fp32| = " << worst);
+    CHECK(worst <= kLogitTol);
   }
 }
