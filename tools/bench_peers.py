@@ -17,9 +17,9 @@ from `bte bench --dump-ids`), the same thread count, in one run:
 With --int8, the int8 engines too (their logits against bte's fp32 packed):
   bte packed int8     `bte bench --dtype int8` (weights per output channel,
                       activations per token row, oneDNN int8 GEMMs)
-  ONNX Runtime int8   the optimised ONNX model through
-                      onnxruntime.quantization.quantize_dynamic (QInt8 weights,
-                      dynamic uint8 activations: ORT's MatMulInteger path)
+  ONNX Runtime int8   the optimised ONNX model through quant_pre_process (symbolic
+                      shapes) and onnxruntime.quantization.quantize_dynamic (QInt8
+                      weights, dynamic uint8 activations: MatMulInteger, QAttention)
   CTranslate2 int8    the same CTranslate2 model with compute_type="int8"
 
 Every peer's logits are checked against bte's packed mode. A peer that cannot
@@ -242,9 +242,15 @@ def peer_onnxruntime(ckpt, ids, threads, workdir, size, int8=False):
     run_path = opt_path
     if int8:  # ORT's dynamic quantisation of the optimised graph (its documented recipe)
         from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.quantization.shape_inference import quant_pre_process
         run_path = os.path.join(workdir, f"{name_of(size)}.opt.int8.onnx")
         if not os.path.exists(run_path):
-            quantize_dynamic(opt_path, run_path, weight_type=QuantType.QInt8)
+            # Symbolic shape inference first: the fused contrib ops (Attention,
+            # SkipLayerNormalization) otherwise leave tensors without a type and
+            # quantize_dynamic stops; the fused Attention becomes QAttention.
+            pre = os.path.join(workdir, f"{name_of(size)}.opt.pre.onnx")
+            quant_pre_process(opt_path, pre, skip_optimization=True)
+            quantize_dynamic(pre, run_path, weight_type=QuantType.QInt8)
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
