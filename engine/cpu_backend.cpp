@@ -5,8 +5,11 @@
 //
 // bf16 (CPUs with AVX512_BF16 or AMX): weights and GEMM inputs in bf16,
 // fp32 accumulation, fp32 GEMM outputs except the FFN hidden (bf16 straight
-// from the GELU epilogue: it only feeds the down projection). The residual
-// stream, attention, softmax and LayerNorm stay fp32. A GEMM input is
+// from the GELU epilogue: it only feeds the down projection). Attention's
+// two products in bf16 (vdpbf16ps, fp32 softmax; cpu::attention with
+// DType::BF16) when BTE_ATTENTION=bf16 asks for it (attention_type() says
+// why it is not the default). The residual stream, softmax and LayerNorm
+// stay fp32. A GEMM input is
 // rounded to bf16 at the start of the op that consumes it, into scratch:
 //   scratch = [activations in bf16, rows x d | attention scratch]
 // (both sizes follow from the batch, so concurrent runs share no state).
@@ -20,8 +23,8 @@
 //   scratch = [xs: rows floats | xq: rows x d int8 | int32 sums of one row block | attention]
 // BTE_INT8_KEEP_FP32 keeps chosen GEMMs fp32 (measurements: which one costs
 // the accuracy); the hidden is then fp32 unless both FFN GEMMs are int8.
-// Embeddings, attention, softmax, LayerNorm, the residual stream and the
-// heads stay fp32.
+// Embeddings, attention (bf16 as in the bf16 path when asked), softmax,
+// LayerNorm, the residual stream and the heads stay fp32.
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +65,19 @@ std::array<bool, 4> int8_kept() {
 }
 
 int64_t round16(int64_t floats) { return (floats + 15) / 16 * 16; }
+
+// Attention's precision: fp32 unless BTE_ATTENTION=bf16 asks for the bf16
+// kernel (the bf16 and int8 paths, on CPUs with AVX512_BF16). Not the
+// default because it does not pay where measured: on Sapphire Rapids (AMX,
+// 2 threads, XLM-R base shapes, the mixed workload) 35.8 ms against fp32's
+// 29.6 ms a layer. vdpbf16ps there multiplies at the rate of the two fp32
+// FMA ports (one instruction a cycle, twice the products), and packing
+// K, V and P into bf16 pairs costs the rest (docs/BENCHMARKS.md).
+DType attention_type(DType dtype) {
+  const char* env = std::getenv("BTE_ATTENTION");
+  const bool asked = env && std::string(env) == "bf16";
+  return asked && dtype != DType::F32 && cpu::bf16_attention_available() ? DType::BF16 : DType::F32;
+}
 
 class CpuBackend final : public HostBackend {
  public:
@@ -120,7 +136,7 @@ class CpuBackend final : public HostBackend {
 
   int64_t scratch_floats(const VarlenLayout& layout) const override {
     return gemm_scratch_floats(layout.total_rows()) +
-           cpu::attention_scratch_floats(layout, c_.heads, c_.head_dim(), cpu::num_threads());
+           cpu::attention_scratch_floats(layout, c_.heads, c_.head_dim(), cpu::num_threads(), attn_);
   }
 
   void embed(const int32_t* ids, const int32_t* positions, const int32_t* types, int64_t rows,
@@ -135,7 +151,7 @@ class CpuBackend final : public HostBackend {
   void attention(const float* qkv, const VarlenLayout& layout, float* ctx,
                  float* scratch) override {
     cpu::attention(qkv, 3 * c_.hidden, layout, c_.heads, c_.head_dim(), ctx, c_.hidden,
-                   scratch + gemm_scratch_floats(layout.total_rows()));
+                   scratch + gemm_scratch_floats(layout.total_rows()), attn_);
   }
   void out_projection_residual_ln(int layer, const float* ctx, int64_t rows, float* x,
                                   float* scratch) override {
@@ -190,7 +206,7 @@ class CpuBackend final : public HostBackend {
 
  private:
   std::string precision() const {
-    if (bf16_) return "bf16 (bf16 GEMMs, fp32 accumulation, fp32 LayerNorm/softmax)";
+    if (bf16_) return "bf16 (bf16 GEMMs, fp32 accumulation; " + attention_name() + "; fp32 LayerNorm/softmax)";
     if (!int8_) return "fp32";
     std::string kept, impl;
     for (int g = 0; g < 4; ++g) {
@@ -203,7 +219,10 @@ class CpuBackend final : public HostBackend {
            (cpu::int8_has_vnni() ? "VNNI/AMX" : "no VNNI: oneDNN's portable int8 path, 7-bit weights") +
            (impl.empty() ? "" : "; oneDNN " + impl) +
            (kept.empty() ? "" : "; kept fp32 (BTE_INT8_KEEP_FP32): " + kept) +
-           "; fp32 attention/softmax/LayerNorm/residual/heads)";
+           "; " + attention_name() + ", fp32 softmax/LayerNorm/residual/heads)";
+  }
+  std::string attention_name() const {
+    return attn_ == DType::BF16 ? "bf16 attention (vdpbf16ps)" : "fp32 attention";
   }
   // Whether the FFN hidden travels as int8 rows (both FFN GEMMs int8).
   bool int8_hidden() const { return !kept_[kUp] && !kept_[kDown]; }
@@ -259,6 +278,7 @@ class CpuBackend final : public HostBackend {
   const ModelConfig& c_;
   const bool bf16_, int8_;
   const std::array<bool, 4> kept_ = int8_kept();
+  const DType attn_ = attention_type(bf16_ ? DType::BF16 : int8_ ? DType::I8 : DType::F32);
   std::vector<LayerLinears> layers_;
   std::vector<LayerInt8> layers8_;
   std::unique_ptr<cpu::Linear> head_dense_, head_out_;
