@@ -364,6 +364,9 @@ def main():
     ap.add_argument("--int8", action="store_true",
                     help="also time bte packed with --dtype int8 and the int8 peers (ONNX Runtime "
                          "dynamic quantisation, CTranslate2 int8)")
+    ap.add_argument("--bte-modes", default="all",
+                    help="bte's modes to time (all, or e.g. packed: the reference mode is the slowest "
+                         "row on big workloads)")
     ap.add_argument("--skip", default="", help="comma-separated peers to leave out (named in the report)")
     ap.add_argument("--worker", choices=PEERS + INT8_PEERS, help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)
@@ -388,7 +391,8 @@ def main():
         warmup = a.warmup if wl.startswith("seed") else a.warmup_big
         ids_path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.ids.json")
         logits_path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.logits.json")
-        b = bte_bench(a, model, wl, iters, warmup, "--dump-ids", ids_path, "--dump-logits", logits_path)
+        b = bte_bench(a, model, wl, iters, warmup, "--dump-ids", ids_path, "--dump-logits", logits_path,
+                      "--mode", a.bte_modes)
         real = b["workload"]["real_tokens"]
         rows = [{"engine": "bte " + m["mode"], "median_ms": m["median_ms"], "min_ms": m["min_ms"],
                  "max_abs_logit_diff": 0.0 if m["mode"] == "packed" else None,
