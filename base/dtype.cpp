@@ -7,13 +7,14 @@
 
 namespace bte {
 
-size_t dtype_size(DType t) { return t == DType::F32 ? 4 : 2; }
+size_t dtype_size(DType t) { return t == DType::F32 ? 4 : t == DType::I8 ? 1 : 2; }
 
 const char* dtype_name(DType t) {
   switch (t) {
     case DType::F32: return "fp32";
     case DType::BF16: return "bf16";
     case DType::F16: return "fp16";
+    case DType::I8: return "int8";
   }
   return "?";
 }
@@ -22,7 +23,8 @@ DType parse_dtype(std::string_view n) {
   if (n == "fp32" || n == "f32" || n == "float32") return DType::F32;
   if (n == "bf16" || n == "bfloat16") return DType::BF16;
   if (n == "fp16" || n == "f16" || n == "float16") return DType::F16;
-  BTE_FAIL(ErrorKind::BadInput, "unknown dtype '", n, "' (expected fp32, bf16 or fp16)");
+  if (n == "int8" || n == "i8") return DType::I8;
+  BTE_FAIL(ErrorKind::BadInput, "unknown dtype '", n, "' (expected fp32, bf16, fp16 or int8)");
 }
 
 uint16_t float_to_bf16(float f) {

@@ -19,11 +19,14 @@ enum class DType : uint8_t {
   F32,   // IEEE binary32
   BF16,  // the upper half of an fp32 (uint16_t storage)
   F16,   // IEEE binary16 (uint16_t storage); GPU compute and file storage only
+  I8,    // int8 with fp32 scales (symmetric: value = q * scale); CPU compute only,
+         // quantised from fp32 weights at load (kernels/cpu/linear_int8.h)
 };
 
 size_t dtype_size(DType t);
-const char* dtype_name(DType t);  // "fp32", "bf16", "fp16"
-// Accepts "fp32"/"f32"/"float32", "bf16"/"bfloat16", "fp16"/"f16"/"float16";
+const char* dtype_name(DType t);  // "fp32", "bf16", "fp16", "int8"
+// Accepts "fp32"/"f32"/"float32", "bf16"/"bfloat16", "fp16"/"f16"/"float16",
+// "int8"/"i8";
 // throws bte::Error(BadInput) otherwise.
 DType parse_dtype(std::string_view name);
 

@@ -28,7 +28,7 @@ double useful_flops(const ModelConfig& c, const PackedBatch& b) {
 
 void memory_floor(const ModelConfig& c, DType dtype, BenchReport& r) {
   const double per_layer = 4.0 * c.hidden * c.hidden + 2.0 * c.hidden * c.ffn;
-  r.encoder_weight_bytes = per_layer * c.layers * (dtype == DType::F32 ? 4 : 2);
+  r.encoder_weight_bytes = per_layer * c.layers * double(dtype_size(dtype));  // int8: scales aside
   r.copy_gbps = bench::copy_bandwidth_gbps();
   r.memory_floor_ms = r.encoder_weight_bytes / (r.copy_gbps * 1e6);
 }

@@ -14,8 +14,9 @@ const char* kModelHelp =
     "  --device cpu|cuda     where to run (default cpu)\n"
     "  --threads N           CPU threads (default: OMP_NUM_THREADS, else all cores)\n"
     "  --mode MODE           reference | fused | packed (default packed: no work on padding)\n"
-    "  --dtype fp32|bf16|fp16  compute precision: cpu fp32, or bf16 on CPUs with AVX512_BF16/AMX;\n"
-    "                        cuda fp32, fp16 or bf16 (fp32 accumulation, LayerNorm and softmax)\n"
+    "  --dtype fp32|bf16|fp16|int8  compute precision: cpu fp32, int8 (weights quantised at load),\n"
+    "                        or bf16 on CPUs with AVX512_BF16/AMX; cuda fp32, fp16 or bf16\n"
+    "                        (fp32 accumulation, LayerNorm and softmax)\n"
     "  --verbose             print the path the engine runs (mode, kernels, ISA, threads)\n";
 
 OpenedModel open_model(const Args& args) {

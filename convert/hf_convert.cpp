@@ -454,6 +454,11 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
   auto say = [&](const std::string& s) {
     if (log) log(s);
   };
+  // int8 is quantised from the fp32 weights when a model loads (per output
+  // channel, kernels/cpu/linear_int8.h); the file keeps a float type.
+  BTE_REQUIRE(o.dtype != DType::I8, ErrorKind::BadInput,
+              "--dtype int8: bte quantises to int8 at load, not in the file; convert to fp32 "
+              "(or bf16) and run with --dtype int8");
   struct stat st {};
   BTE_REQUIRE(::stat(o.hf_dir.c_str(), &st) == 0, ErrorKind::BadInput, o.hf_dir,
               ": no such directory");

@@ -100,7 +100,10 @@ bte_status check_capacity(const char* buffer, size_t capacity, size_t n, size_t 
 
 const char* device_field(int v) { return v == BTE_DEVICE_CUDA ? "BTE_DEVICE_CUDA" : "BTE_DEVICE_CPU"; }
 const char* dtype_field(int v) {
-  return v == BTE_DTYPE_BF16 ? "BTE_DTYPE_BF16" : v == BTE_DTYPE_FP16 ? "BTE_DTYPE_FP16" : "BTE_DTYPE_FP32";
+  return v == BTE_DTYPE_BF16   ? "BTE_DTYPE_BF16"
+         : v == BTE_DTYPE_FP16 ? "BTE_DTYPE_FP16"
+         : v == BTE_DTYPE_INT8 ? "BTE_DTYPE_INT8"
+                               : "BTE_DTYPE_FP32";
 }
 
 bte::PackedBatch encode(const bte_model* m, const char* const* texts, size_t n) {
@@ -164,9 +167,11 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
     if (mode != BTE_MODE_PACKED && mode != BTE_MODE_FUSED && mode != BTE_MODE_REFERENCE)
       return bad("options.mode = " + std::to_string(mode) +
                  " is not a bte_mode (BTE_MODE_PACKED, BTE_MODE_FUSED or BTE_MODE_REFERENCE)");
-    if (dtype != BTE_DTYPE_FP32 && dtype != BTE_DTYPE_BF16 && dtype != BTE_DTYPE_FP16)
+    if (dtype != BTE_DTYPE_FP32 && dtype != BTE_DTYPE_BF16 && dtype != BTE_DTYPE_FP16 &&
+        dtype != BTE_DTYPE_INT8)
       return bad("options.dtype = " + std::to_string(dtype) +
-                 " is not a bte_dtype (BTE_DTYPE_FP32, BTE_DTYPE_BF16 or BTE_DTYPE_FP16)");
+                 " is not a bte_dtype (BTE_DTYPE_FP32, BTE_DTYPE_BF16, BTE_DTYPE_FP16 or "
+                 "BTE_DTYPE_INT8)");
     if (o.threads < 0 || o.threads > BTE_MAX_THREADS)
       return bad("options.threads = " + std::to_string(o.threads) + " is outside [0, BTE_MAX_THREADS = " +
                  std::to_string(BTE_MAX_THREADS) + "] (0: all cores)");
@@ -180,8 +185,9 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
     bte::EngineOptions eo;
     eo.device = device == BTE_DEVICE_CUDA ? bte::Device::Cuda : bte::Device::Cpu;
     eo.threads = o.threads;
-    eo.dtype = dtype == BTE_DTYPE_BF16 ? bte::DType::BF16
+    eo.dtype = dtype == BTE_DTYPE_BF16   ? bte::DType::BF16
                : dtype == BTE_DTYPE_FP16 ? bte::DType::F16
+               : dtype == BTE_DTYPE_INT8 ? bte::DType::I8
                                          : bte::DType::F32;
     auto m = std::make_unique<bte_model>();
     try {

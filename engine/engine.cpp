@@ -52,6 +52,8 @@ void check_device(const EngineOptions& o) {
                 cpu::cpu_flags_string(), "); bte does not emulate bf16 slowly: use fp32");
     return;
   }
+  BTE_REQUIRE(o.dtype != DType::I8, ErrorKind::Unsupported,
+              "dtype int8 runs on the CPU only (--device cpu); on CUDA use fp16 or bf16");
   BTE_REQUIRE(cuda::built_with_cuda(), ErrorKind::Unsupported,
               "device cuda: this bte was built without CUDA (nvcc was not found at build time)");
   BTE_REQUIRE(cuda::device_count() > 0, ErrorKind::Device, "device cuda: ",
@@ -208,7 +210,7 @@ Backend& Engine::backend(Mode mode) {
   }
   if (!fast_)
     fast_ = gpu ? make_cuda_backend(weights_, /*slow_path=*/false, options_.dtype)
-                : make_cpu_backend(weights_, options_.threads, options_.dtype == DType::BF16);
+                : make_cpu_backend(weights_, options_.threads, options_.dtype);
   return *fast_;
 }
 

@@ -22,7 +22,7 @@ class HostBackend : public Backend {
 };
 
 std::unique_ptr<Backend> make_reference_backend(const ModelWeights& weights, int threads);
-// bf16: bf16 GEMMs (the caller checked the CPU runs them natively).
-std::unique_ptr<Backend> make_cpu_backend(const ModelWeights& weights, int threads, bool bf16);
+// dtype: fp32, bf16 (the caller checked the CPU runs it natively) or int8.
+std::unique_ptr<Backend> make_cpu_backend(const ModelWeights& weights, int threads, DType dtype);
 
 }  // namespace bte

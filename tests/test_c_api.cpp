@@ -204,6 +204,14 @@ TEST_CASE("C API: absurd options and arguments are refused with the field's name
   CHECK_THAT(bte_last_error(), Catch::Contains("options.dtype = BTE_DTYPE_FP16") &&
                                    Catch::Contains("fp16 is a GPU precision") && !Catch::Contains("--"));
   CHECK(std::string(bte_status_string(BTE_ERROR_UNSUPPORTED)) == "not supported on this device");
+  // int8 runs on every CPU; on CUDA it is refused, named by field.
+  bte_model_options int8 = bte_model_default_options();
+  int8.dtype = BTE_DTYPE_INT8;
+  CHECK(load(int8) == BTE_OK);
+  int8.device = BTE_DEVICE_CUDA;
+  CHECK(load(int8) == BTE_ERROR_UNSUPPORTED);
+  CHECK_THAT(bte_last_error(), Catch::Contains("options.dtype = BTE_DTYPE_INT8") &&
+                                   Catch::Contains("int8 runs on the CPU only"));
 
   Model model(tiny_model());
   const int d = bte_model_hidden_size(model.m);

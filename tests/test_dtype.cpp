@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 
 #include "base/dtype.h"
 
@@ -55,5 +56,8 @@ TEST_CASE("dtype: float to bf16/fp16 rounds to nearest even", "[weights][dtype]"
   }
   CHECK(std::isinf(fp16_to_float(float_to_fp16(1e6f))));
   CHECK(parse_dtype("bf16") == DType::BF16);
-  CHECK_THROWS_WITH(parse_dtype("int8"), Catch::Contains("unknown dtype 'int8'"));
+  CHECK(parse_dtype("int8") == DType::I8);
+  CHECK(dtype_size(DType::I8) == 1);
+  CHECK(std::string(dtype_name(DType::I8)) == "int8");
+  CHECK_THROWS_WITH(parse_dtype("int9"), Catch::Contains("unknown dtype 'int9'"));
 }

@@ -14,6 +14,14 @@ from `bte bench --dump-ids`), the same thread count, in one run:
                  onnxruntime.transformers (fused attention), CPU provider
   CTranslate2    its Transformers converter, Encoder.forward_batch (float32)
 
+With --int8, the int8 engines too (their logits against bte's fp32 packed):
+  bte packed int8     `bte bench --dtype int8` (weights per output channel,
+                      activations per token row, oneDNN int8 GEMMs)
+  ONNX Runtime int8   the optimised ONNX model through quant_pre_process (symbolic
+                      shapes) and onnxruntime.quantization.quantize_dynamic (QInt8
+                      weights, dynamic uint8 activations: MatMulInteger, QAttention)
+  CTranslate2 int8    the same CTranslate2 model with compute_type="int8"
+
 Every peer's logits are checked against bte's packed mode. A peer that cannot
 be installed or run is reported as MISSING with the reason.
 
@@ -209,7 +217,7 @@ def peer_hf(ckpt, ids):
     return fn, fn().numpy(), f"transformers {transformers.__version__}, SDPA, torch {torch.__version__}"
 
 
-def peer_onnxruntime(ckpt, ids, threads, workdir, size):
+def peer_onnxruntime(ckpt, ids, threads, workdir, size, int8=False):
     import numpy as np
     import onnxruntime as ort
     import torch
@@ -231,14 +239,28 @@ def peer_onnxruntime(ckpt, ids, threads, workdir, size):
             torch.onnx.export(m, (x, mask), raw, **kw)
         opt = optimizer.optimize_model(raw, model_type="bert", num_heads=heads, hidden_size=hidden)
         opt.save_model_to_file(opt_path)
+    run_path = opt_path
+    if int8:  # ORT's dynamic quantisation of the optimised graph (its documented recipe)
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+        run_path = os.path.join(workdir, f"{name_of(size)}.opt.int8.onnx")
+        if not os.path.exists(run_path):
+            # Symbolic shape inference first: the fused contrib ops (Attention,
+            # SkipLayerNormalization) otherwise leave tensors without a type and
+            # quantize_dynamic stops; the fused Attention becomes QAttention.
+            pre = os.path.join(workdir, f"{name_of(size)}.opt.pre.onnx")
+            quant_pre_process(opt_path, pre, skip_optimization=True)
+            quantize_dynamic(pre, run_path, weight_type=QuantType.QInt8)
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(opt_path, so, providers=["CPUExecutionProvider"])
-    fused = sorted({n.op_type for n in __import__("onnx").load(opt_path).graph.node
+    sess = ort.InferenceSession(run_path, so, providers=["CPUExecutionProvider"])
+    fused = sorted({n.op_type for n in __import__("onnx").load(run_path).graph.node
                     if n.op_type in ("Attention", "MultiHeadAttention", "SkipLayerNormalization",
-                                     "BiasGelu", "FastGelu", "EmbedLayerNormalization")})
+                                     "BiasGelu", "FastGelu", "EmbedLayerNormalization",
+                                     "MatMulInteger", "DynamicQuantizeMatMul", "QAttention",
+                                     "DynamicQuantizeLinear")})
     x, mask = padded(ids)
     feed = {"input_ids": x.numpy().astype(np.int64), "attention_mask": mask.numpy().astype(np.int64)}
 
@@ -247,7 +269,7 @@ def peer_onnxruntime(ckpt, ids, threads, workdir, size):
     return fn, fn(), f"onnxruntime {ort.__version__}, CPU EP, fused ops: {', '.join(fused) or 'none'}"
 
 
-def peer_ctranslate2(ckpt, ids, threads, workdir, size):
+def peer_ctranslate2(ckpt, ids, threads, workdir, size, compute_type="float32"):
     import ctranslate2
     import numpy as np
     out = os.path.join(workdir, f"{name_of(size)}_ct2")
@@ -257,7 +279,7 @@ def peer_ctranslate2(ckpt, ids, threads, workdir, size):
             if not hasattr(transformers.BertConfig(), "position_embedding_type"):
                 transformers.BertConfig.position_embedding_type = "absolute"
         ctranslate2.converters.TransformersConverter(ckpt).convert(out, force=True)
-    enc = ctranslate2.Encoder(out, device="cpu", compute_type="float32", intra_threads=threads,
+    enc = ctranslate2.Encoder(out, device="cpu", compute_type=compute_type, intra_threads=threads,
                               inter_threads=1)
     _, w = read_weights(ckpt)
 
@@ -269,7 +291,7 @@ def peer_ctranslate2(ckpt, ids, threads, workdir, size):
         o = enc.forward_batch(ids)
         h = np.array(o.last_hidden_state)
         return head(h[:, 0])
-    return fn, fn(), f"ctranslate2 {ctranslate2.__version__}, float32, lengths-aware Encoder"
+    return fn, fn(), f"ctranslate2 {ctranslate2.__version__}, {compute_type}, lengths-aware Encoder"
 
 
 def bte_bench(a, model, wl, iters, warmup, *extra):
@@ -278,19 +300,20 @@ def bte_bench(a, model, wl, iters, warmup, *extra):
                            "--iters", str(iters), "--warmup", str(warmup), "--json", *extra]))
 
 
-def bte_bf16_row(a, model, wl, iters, warmup, fp32_logits_path):
-    """bte packed in bf16 on the same ids; its logits against fp32 packed's."""
+def bte_dtype_row(a, model, wl, iters, warmup, fp32_logits_path, dtype):
+    """bte packed in bf16 or int8 on the same ids; its logits against fp32 packed's."""
     import numpy as np
-    path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.bf16.logits.json")
-    m = bte_bench(a, model, wl, iters, warmup, "--mode", "packed", "--dtype", "bf16", "--no-ceiling",
+    path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.{dtype}.logits.json")
+    m = bte_bench(a, model, wl, iters, warmup, "--mode", "packed", "--dtype", dtype, "--no-ceiling",
                   "--dump-logits", path)["modes"][0]
     diff = np.abs(np.array(json.load(open(path))) - np.array(json.load(open(fp32_logits_path)))).max()
-    return {"engine": "bte packed bf16", "median_ms": m["median_ms"], "min_ms": m["min_ms"],
+    return {"engine": f"bte packed {dtype}", "median_ms": m["median_ms"], "min_ms": m["min_ms"],
             "max_abs_logit_diff": float(diff), "notes": m["path"]}
 
 
 PEERS = ["PyTorch slow path", "PyTorch fast path", "PyTorch fast + nested", "transformers SDPA",
          "ONNX Runtime", "CTranslate2"]
+INT8_PEERS = ["ONNX Runtime int8", "CTranslate2 int8"]
 
 
 def worker(a):
@@ -309,6 +332,8 @@ def worker(a):
         "transformers SDPA": lambda: peer_hf(ckpt, ids),
         "ONNX Runtime": lambda: peer_onnxruntime(ckpt, ids, a.threads, a.workdir, a.size),
         "CTranslate2": lambda: peer_ctranslate2(ckpt, ids, a.threads, a.workdir, a.size),
+        "ONNX Runtime int8": lambda: peer_onnxruntime(ckpt, ids, a.threads, a.workdir, a.size, int8=True),
+        "CTranslate2 int8": lambda: peer_ctranslate2(ckpt, ids, a.threads, a.workdir, a.size, "int8"),
     }
     try:
         fn, logits, notes = makers[a.worker]()
@@ -336,8 +361,14 @@ def main():
     ap.add_argument("--json", help="write every measurement here")
     ap.add_argument("--bf16", action="store_true",
                     help="also time bte packed with --dtype bf16 (CPUs with AVX512_BF16 or AMX)")
+    ap.add_argument("--int8", action="store_true",
+                    help="also time bte packed with --dtype int8 and the int8 peers (ONNX Runtime "
+                         "dynamic quantisation, CTranslate2 int8)")
+    ap.add_argument("--bte-modes", default="all",
+                    help="bte's modes to time (all, or e.g. packed: the reference mode is the slowest "
+                         "row on big workloads)")
     ap.add_argument("--skip", default="", help="comma-separated peers to leave out (named in the report)")
-    ap.add_argument("--worker", choices=PEERS, help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=PEERS + INT8_PEERS, help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)
     ap.add_argument("--logits", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -360,17 +391,20 @@ def main():
         warmup = a.warmup if wl.startswith("seed") else a.warmup_big
         ids_path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.ids.json")
         logits_path = os.path.join(a.workdir, f"{name_of(a.size)}-{wl}.logits.json")
-        b = bte_bench(a, model, wl, iters, warmup, "--dump-ids", ids_path, "--dump-logits", logits_path)
+        b = bte_bench(a, model, wl, iters, warmup, "--dump-ids", ids_path, "--dump-logits", logits_path,
+                      "--mode", a.bte_modes)
         real = b["workload"]["real_tokens"]
         rows = [{"engine": "bte " + m["mode"], "median_ms": m["median_ms"], "min_ms": m["min_ms"],
                  "max_abs_logit_diff": 0.0 if m["mode"] == "packed" else None,
                  "notes": m["path"]} for m in b["modes"]]
         if a.bf16:
-            rows.append(bte_bf16_row(a, model, wl, iters, warmup, logits_path))
+            rows.append(bte_dtype_row(a, model, wl, iters, warmup, logits_path, "bf16"))
+        if a.int8:
+            rows.append(bte_dtype_row(a, model, wl, iters, warmup, logits_path, "int8"))
         # Each peer runs in a process of its own, one after the other: no
         # engine's thread pool (spinning OpenMP / ORT workers) is left alive
         # to slow down the next one, bte included.
-        for name in PEERS:
+        for name in PEERS + (INT8_PEERS if a.int8 else []):
             if name in skip:
                 rows.append({"engine": name, "missing": "skipped (--skip)"})
                 continue
@@ -389,11 +423,14 @@ def main():
         best_peer = min((r for r in rows if r["engine"] in
                          ("PyTorch fast + nested", "transformers SDPA", "ONNX Runtime", "CTranslate2")
                          and "median_ms" in r), key=lambda r: r["median_ms"], default=None)
+        best_int8 = min((r for r in rows if r["engine"] in INT8_PEERS and "median_ms" in r),
+                        key=lambda r: r["median_ms"], default=None)
         w = {"workload": wl, "real_tokens": real, "padded_tokens": b["workload"]["padded_tokens"],
              "padding_fraction": b["workload"]["padding_fraction"], "rows": rows,
              "gemm_ceiling": b.get("gemm_ceiling"), "memory_floor": b.get("memory_floor"),
              "useful_gflop": b["useful_gflop"], "bte_machine": b["machine"],
-             "best_peer": best_peer["engine"] if best_peer else None}
+             "best_peer": best_peer["engine"] if best_peer else None,
+             "best_int8_peer": best_int8["engine"] if best_int8 else None}
         report["workloads"].append(w)
         print(f"\n== {name_of(a.size)} / {wl}: {b['workload']['texts']} texts, {real:.0f} real tokens, "
               f"{100 * b['workload']['padding_fraction']:.1f}% padding; {a.threads} threads; "
@@ -409,6 +446,10 @@ def main():
                   f"{'' if d is None else f'{d:12.2e}'}")
         if best_peer:
             print(f"best peer: {best_peer['engine']}")
+        int8_row = next((r for r in rows if r["engine"] == "bte packed int8" and "median_ms" in r), None)
+        if int8_row and best_int8:
+            print(f"bte packed int8 vs the best int8 peer ({best_int8['engine']}): "
+                  f"{best_int8['median_ms'] / int8_row['median_ms']:.2f}x")
         packed = next(r for r in rows if r["engine"] == "bte packed")
         if w["gemm_ceiling"]:
             g = b["useful_gflop"] / (packed["median_ms"] / 1e3)

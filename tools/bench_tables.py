@@ -72,6 +72,31 @@ def targets_table(report):
     return "\n".join(out)
 
 
+def int8_targets_table(report):
+    """Issue 22's targets per workload, from a --int8 (and --bf16) run: int8
+    and bf16 against fp32 packed, int8 against the int8 peers, each path
+    against its memory floor (the fp32 weights' bytes over the copy
+    bandwidth; bf16 moves half of them, int8 a quarter)."""
+    if not any(r["engine"] == "bte packed int8" for w in report["workloads"] for r in w["rows"]):
+        return ""
+    out = ["| workload | int8 / fp32 tokens/s | bf16 / fp32 | int8 vs ONNX Runtime int8 | int8 vs CTranslate2 int8 "
+           "| fp32 vs best fp32 peer | fp32 / its floor | bf16 / its floor | int8 / its floor |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for w in report["workloads"]:
+        rows = {r["engine"]: r for r in w["rows"] if "median_ms" in r}
+        p, q, h = rows.get("bte packed"), rows.get("bte packed int8"), rows.get("bte packed bf16")
+        if not p or not q:
+            continue
+        ratio = lambda a, b: f"{a['median_ms'] / b['median_ms']:.2f}x" if a and b else "—"
+        f = (w.get("memory_floor") or {}).get("ms")
+        floor = lambda r, frac: f"{r['median_ms'] / (f * frac):.2f}x" if r and f else "—"
+        best = rows.get(w.get("best_peer") or "")
+        out.append(f"| {w['workload']} | {ratio(p, q)} | {ratio(p, h)} | {ratio(rows.get('ONNX Runtime int8'), q)} | "
+                   f"{ratio(rows.get('CTranslate2 int8'), q)} | {ratio(best, p)} ({w.get('best_peer')}) | "
+                   f"{floor(p, 1)} | {floor(h, 0.5)} | {floor(q, 0.25)} |")
+    return "\n".join(out)
+
+
 def bte_table(fp32, bf16=None, size="?"):
     p, c = fp32["modes"][0], fp32.get("gemm_ceiling") or {}
     out = [f"**{size} / {fp32['workload']['name']}**: {fp32['workload']['real_tokens']:.0f} real tokens "
@@ -134,6 +159,8 @@ def main():
         r = json.load(open(p))
         print(peers_tables(r))
         print(targets_table(r))
+        print()
+        print(int8_targets_table(r))
         print()
     for p in a.profile:
         print(profile_table(json.load(open(p))))

@@ -22,13 +22,15 @@
 
 #include "base/check.h"
 #include "kernels/cpu/attention_tile.h"
+#include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/threads.h"
 
 namespace bte::cpu {
 namespace {
 
-detail::AttnTileFn tile_fn() {
+detail::AttnTileFn tile_fn(DType compute) {
+  if (compute == DType::BF16) return detail::attention_tile_avx512_bf16;
   const char* v = kernel_variant();
   if (std::strcmp(v, "avx512") == 0) return detail::attention_tile_avx512;
   if (std::strcmp(v, "avx2") == 0) return detail::attention_tile_avx2;
@@ -42,16 +44,29 @@ int64_t tables_floats(const VarlenLayout& layout) {
 
 int blocks_of(int rows) { return (rows + detail::kQueryBlock - 1) / detail::kQueryBlock; }
 
+int64_t tile_floats_for(const VarlenLayout& layout, int dh, DType compute) {
+  return compute == DType::BF16 ? detail::tile_scratch_floats_bf16(layout.max_len, dh)
+                                : detail::tile_scratch_floats(layout.max_len, dh);
+}
+
 }  // namespace
 
-int64_t attention_scratch_floats(const VarlenLayout& layout, int H, int dh, int threads) {
-  return tables_floats(layout) +
-         int64_t(std::max(threads, 1)) * detail::tile_scratch_floats(layout.max_len, dh);
+bool bf16_attention_available() {
+  const auto& f = cpu_features();
+  return f.avx512_bf16 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+}
+
+int64_t attention_scratch_floats(const VarlenLayout& layout, int H, int dh, int threads,
+                                 DType compute) {
+  return tables_floats(layout) + int64_t(std::max(threads, 1)) * tile_floats_for(layout, dh, compute);
 }
 
 void attention(const float* qkv, int64_t ld_qkv, const VarlenLayout& layout, int H, int dh,
-               float* out, int64_t ld_out, float* scratch) {
+               float* out, int64_t ld_out, float* scratch, DType compute) {
   BTE_CHECK(H > 0 && dh > 0, "H=", H, " dh=", dh);
+  BTE_CHECK(compute == DType::F32 || compute == DType::BF16, "attention computes in fp32 or bf16");
+  BTE_REQUIRE(compute != DType::BF16 || (bf16_attention_available() && dh <= 2048),
+              ErrorKind::Unsupported, "bf16 attention needs AVX512_BF16 and dh <= 2048 (dh=", dh, ")");
   BTE_CHECK(ld_qkv >= 3 * int64_t(H) * dh, "ld_qkv=", ld_qkv, " < 3*H*dh");
   BTE_CHECK(ld_out >= int64_t(H) * dh, "ld_out=", ld_out, " < H*dh");
   const int n = layout.n_seqs;
@@ -60,7 +75,7 @@ void attention(const float* qkv, int64_t ld_qkv, const VarlenLayout& layout, int
 
   // The team is as large as attention_scratch_floats was told (cpu::num_threads()).
   const int threads = detail::apply_num_threads();
-  const int64_t tile_floats = detail::tile_scratch_floats(layout.max_len, dh);
+  const int64_t tile_floats = tile_floats_for(layout, dh, compute);
   auto* order = reinterpret_cast<int32_t*>(scratch);
   int32_t* first_item = order + n;  // [n + 1] prefix sums of items per sequence (in order)
 
@@ -80,7 +95,7 @@ void attention(const float* qkv, int64_t ld_qkv, const VarlenLayout& layout, int
   }
   const int n_items = first_item[n];
 
-  const auto run_tile = tile_fn();
+  const auto run_tile = tile_fn(compute);
   const float scale = float(1.0 / std::sqrt(double(dh)));
   const int64_t HD = int64_t(H) * dh;
 

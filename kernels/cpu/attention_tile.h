@@ -48,9 +48,21 @@ inline int64_t tile_scratch_floats(int max_len, int dh) {
   return round_up16(n);
 }
 
+// The bf16 tile's (attention_bf16_avx512.cpp): Qp [⌈dh/2⌉][64] + Kb
+// [max_len][⌈dh/2⌉] + S [max_len][64] + Pp [⌈max_len/2⌉][64] + Vp
+// [⌈max_len/2⌉][dhp] + O [64][dhp] + sums [64], in 32-bit slots.
+inline int64_t tile_scratch_floats_bf16(int max_len, int dh) {
+  const int64_t dhp = round_up16(dh), dh2 = (dh + 1) / 2, L2 = (int64_t(max_len) + 1) / 2;
+  return round_up16(dh2 * kQueryBlock) + round_up16(max_len * dh2) +
+         round_up16(int64_t(max_len) * kQueryBlock) + round_up16(L2 * kQueryBlock) +
+         round_up16(L2 * dhp) + round_up16(kQueryBlock * dhp) + kQueryBlock;
+}
+
 using AttnTileFn = void (*)(const AttnTile& t);
 void attention_tile_scalar(const AttnTile& t);
 void attention_tile_avx2(const AttnTile& t);
 void attention_tile_avx512(const AttnTile& t);
+// Q·Kᵀ and P·V in bf16 (vdpbf16ps), fp32 softmax; only where has_native_bf16().
+void attention_tile_avx512_bf16(const AttnTile& t);
 
 }  // namespace bte::cpu::detail

@@ -30,8 +30,13 @@ CpuFeatures detect() {
     f.avx512bw = f.avx512f && (b & (1u << 30));
     f.avx512vl = f.avx512f && (b & (1u << 31));
     f.amx_bf16 = os_amx && (d & (1u << 22));
+    f.amx_int8 = os_amx && (d & (1u << 25));
+    f.avx512_vnni = f.avx512f && (c & (1u << 11));
   }
-  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512_bf16 = f.avx512f && (a & (1u << 5));
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+    f.avx512_bf16 = f.avx512f && (a & (1u << 5));
+    f.avx_vnni = os_avx && (a & (1u << 4));
+  }
   f.fma = f.fma && os_avx;
 
   unsigned brand[12] = {};
@@ -65,8 +70,11 @@ std::string cpu_flags_string() {
   add(f.avx512bw, "avx512bw");
   add(f.avx512vl, "avx512vl");
   add(f.avx512dq, "avx512dq");
+  add(f.avx512_vnni, "avx512_vnni");
+  add(f.avx_vnni, "avx_vnni");
   add(f.avx512_bf16, "avx512_bf16");
   add(f.amx_bf16, "amx_bf16");
+  add(f.amx_int8, "amx_int8");
   return s.empty() ? "none of avx2/avx512" : s;
 }
 

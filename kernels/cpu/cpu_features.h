@@ -10,6 +10,7 @@ struct CpuFeatures {
   bool avx2 = false, fma = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
   bool avx512_bf16 = false, amx_bf16 = false;
+  bool avx512_vnni = false, avx_vnni = false, amx_int8 = false;  // int8 dot products (reported; oneDNN decides)
   std::string brand;  // e.g. "AMD EPYC 9R14"
 };
 

@@ -60,6 +60,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "kernels/cpu/onednn_common.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/skinny_gemm.h"
 #include "kernels/cpu/threads.h"
@@ -72,52 +73,14 @@ using tag = memory::format_tag;
 using dt = memory::data_type;
 
 constexpr size_t kCacheCapacity = 64;         // distinct (M, threads) per Linear
-constexpr int kOneDnnCacheCapacity = 512;     // oneDNN's global primitive cache
 constexpr int kSkinnyDefaultMaxM = 48;         // crossover with oneDNN sgemm (Zen3, XLM-R base shapes, cold weights)
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine eng = [] {
-    if (!std::getenv("ONEDNN_PRIMITIVE_CACHE_CAPACITY") && !std::getenv("DNNL_PRIMITIVE_CACHE_CAPACITY"))
-      dnnl::set_primitive_cache_capacity(kOneDnnCacheCapacity);
-    return dnnl::engine(dnnl::engine::kind::cpu, 0);
-  }();
-  return eng;
-}
-
-// A 64-byte aligned, grow-only buffer per calling thread for oneDNN's scratchpad.
-void* thread_scratch(size_t bytes) {
-  struct Buf {
-    void* p = nullptr;
-    size_t n = 0;
-    ~Buf() { std::free(p); }
-  };
-  thread_local Buf buf;
-  if (bytes > buf.n) {
-    std::free(buf.p);
-    buf.n = (bytes + 4095) / 4096 * 4096;
-    buf.p = std::aligned_alloc(64, buf.n);
-    if (!buf.p) {
-      buf.n = 0;
-      BTE_FAIL(ErrorKind::OutOfMemory, "cpu::Linear: cannot allocate ", bytes, " bytes of scratchpad");
-    }
-  }
-  return buf.p;
-}
-
-// oneDNN reports failures as dnnl::error; the rest of bte speaks bte::Error.
+dnnl::engine& cpu_engine() { return detail::onednn_engine(); }
+void* thread_scratch(size_t bytes) { return detail::onednn_thread_scratch(bytes); }
 [[noreturn]] void fail(const dnnl::error& e, const char* during, int N, int K, int64_t M) {
-  const auto kind = e.status == dnnl_out_of_memory ? ErrorKind::OutOfMemory : ErrorKind::Internal;
-  BTE_FAIL(kind, kind == ErrorKind::OutOfMemory ? "out of memory: " : "", "cpu::Linear (N=", N, ", K=", K,
-           M >= 0 ? ", M=" : "", M >= 0 ? std::to_string(M) : "", "): oneDNN failed ", during, ": ", e.what());
+  detail::onednn_fail(e, "cpu::Linear", during, N, K, M);
 }
-
-// impl_name() hands out C strings that must outlive cache evictions.
-const char* intern(const char* s) {
-  static std::mutex mu;
-  static std::set<std::string> names;
-  std::lock_guard<std::mutex> lock(mu);
-  return names.insert(s).first->c_str();
-}
+const char* intern(const char* s) { return detail::intern_string(s); }
 
 struct Prim {
   dnnl::matmul::primitive_desc pd;

@@ -6,6 +6,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "base/check.h"
 #include "base/dtype.h"
 
 namespace bte::cuda {
@@ -32,6 +33,7 @@ void dispatch_elem(DType t, F&& f) {
     case DType::F32: f(float{}); break;
     case DType::F16: f(__half{}); break;
     case DType::BF16: f(__nv_bfloat16{}); break;
+    case DType::I8: BTE_FAIL(ErrorKind::Internal, "CUDA kernels take no int8 elements");
   }
 }
 

@@ -16,8 +16,9 @@ cudaDataType_t lt_type(DType t) {
     case DType::F32: return CUDA_R_32F;
     case DType::F16: return CUDA_R_16F;
     case DType::BF16: return CUDA_R_16BF;
+    case DType::I8: break;  // the engine refuses int8 on CUDA (engine.cpp check_device)
   }
-  return CUDA_R_32F;
+  BTE_FAIL(ErrorKind::Internal, "cuda::Linear: no cuBLASLt type for ", dtype_name(t));
 }
 
 // fp32 host data -> device memory of `type`, via a temporary fp32 copy.

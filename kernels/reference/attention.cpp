@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/dtype.h"
 #include "kernels/reference/ops.h"
 
 namespace bte::ref {
@@ -64,6 +65,47 @@ void attention(const float* q, const float* k, const float* v, int64_t ld_qkv,
           for (int b = 0; b < R; ++b)
             if (p[b] != 0) acc += p[b] * double(v[(r0 + b) * ld_qkv + col + c]);
           o[c] = float(acc);
+        }
+      }
+    }
+  }
+}
+
+namespace {
+double bf(float x) { return bf16_to_float(float_to_bf16(x)); }
+}  // namespace
+
+void attention_bf16(const float* q, const float* k, const float* v, int64_t ld_qkv,
+                    const VarlenLayout& layout, int H, int dh, float* out, int64_t ld_out) {
+  BTE_CHECK(H > 0 && dh > 0, "H=", H, " dh=", dh);
+  const double scale = 1.0 / std::sqrt(double(dh));
+  std::vector<double> p;
+  for (int i = 0; i < layout.n_seqs; ++i) {
+    const int L = layout.seq_len(i), R = layout.rows(i);
+    const int64_t r0 = layout.row_begin(i);
+    for (int h = 0; h < H; ++h) {
+      const int64_t col = int64_t(h) * dh;
+      for (int a = 0; a < R; ++a) {
+        float* o = out + (r0 + a) * ld_out + col;
+        if (L == 0) {
+          for (int c = 0; c < dh; ++c) o[c] = 0;
+          continue;
+        }
+        p.assign(L, 0.0);
+        double m = -std::numeric_limits<double>::infinity();
+        for (int b = 0; b < L; ++b) {
+          double dot = 0;
+          for (int c = 0; c < dh; ++c)
+            dot += bf(q[(r0 + a) * ld_qkv + col + c]) * bf(k[(r0 + b) * ld_qkv + col + c]);
+          p[b] = dot * scale;
+          m = std::max(m, p[b]);
+        }
+        double sum = 0;
+        for (int b = 0; b < L; ++b) sum += (p[b] = std::exp(p[b] - m));
+        for (int c = 0; c < dh; ++c) {
+          double acc = 0;
+          for (int b = 0; b < L; ++b) acc += bf(float(p[b])) * bf(v[(r0 + b) * ld_qkv + col + c]);
+          o[c] = float(acc / sum);
         }
       }
     }

@@ -38,6 +38,13 @@ void softmax_rows(float* x, int64_t rows, int n);
 void attention(const float* q, const float* k, const float* v, int64_t ld_qkv,
                const VarlenLayout& layout, int H, int dh, float* out, int64_t ld_out);
 
+// The bf16 attention's twin (cpu::attention with DType::BF16): as attention()
+// on q, k, v rounded to bf16 (nearest even), with the unnormalised
+// probabilities p_j = exp(s_j - max) rounded to bf16 for P·V and their sum
+// taken before rounding: out = Σ_j bf16(p_j) v_j / Σ_j p_j.
+void attention_bf16(const float* q, const float* k, const float* v, int64_t ld_qkv,
+                    const VarlenLayout& layout, int H, int dh, float* out, int64_t ld_out);
+
 // Pooling over each sequence's real rows of x (rows of `layout`, row length d).
 // out: [n_seqs, d]
 void pool_cls(const float* x, const VarlenLayout& layout, int d, float* out);

@@ -22,7 +22,7 @@ _OK, _INVALID_ARGUMENT, _BAD_INPUT, _CAPACITY, _BAD_MODEL = 0, 1, 2, 3, 4
 _POOLING = {"cls": 0, "mean": 1, "max": 2}
 _POOLING_NAME = {v: k for k, v in _POOLING.items()}
 _DEVICES = {"cpu": 0, "cuda": 1}
-_DTYPES = {"fp32": 0, "bf16": 1, "fp16": 2}
+_DTYPES = {"fp32": 0, "bf16": 1, "fp16": 2, "int8": 3}
 _MODES = {"packed": 0, "fused": 1, "reference": 2}
 
 

@@ -31,6 +31,18 @@ def test_embed_equals_cli(models, texts):
         np.testing.assert_array_equal(m.embed(texts, batch_size=7), m.embed(texts))
 
 
+def test_int8_equals_cli_and_stays_near_fp32(models, texts):
+    with bte.Model(models["tiny"], dtype="int8") as m8, bte.Model(models["tiny"]) as m32:
+        got = m8.embed(texts, pooling="mean")
+        np.testing.assert_allclose(got, cli_embed(models["tiny"], texts, "--pooling", "mean", "--dtype", "int8"),
+                                   rtol=0, atol=1e-6)
+        ref = m32.embed(texts, pooling="mean")
+        cos = (got * ref).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(ref, axis=1)
+        assert cos.min() >= 0.99 and np.abs(got - ref).max() > 0  # int8, and near fp32
+    with pytest.raises(ValueError, match="dtype must be one of bf16, fp16, fp32, int8, got 'int9'"):
+        bte.Model(models["tiny"], dtype="int9")
+
+
 def test_sentence_transformers_settings_and_prompts(models, texts):
     with bte.Model(models["st_mean"]) as m:
         info = m.info

@@ -76,13 +76,19 @@ typedef enum bte_pooling {
   BTE_POOLING_MAX = 2,  /* per column, the largest value among them */
   BTE_POOLING_MODEL = -1 /* bte_embed_options only: the model's own (bte_model_pooling) */
 } bte_pooling;
-typedef enum bte_dtype { BTE_DTYPE_FP32 = 0, BTE_DTYPE_BF16 = 1, BTE_DTYPE_FP16 = 2 } bte_dtype;
+typedef enum bte_dtype {
+  BTE_DTYPE_FP32 = 0,
+  BTE_DTYPE_BF16 = 1,
+  BTE_DTYPE_FP16 = 2,
+  BTE_DTYPE_INT8 = 3 /* CPU: int8 GEMMs (weights quantised per output channel at load) */
+} bte_dtype;
 
 typedef struct bte_model_options {
   bte_device device;    /* default BTE_DEVICE_CPU */
   int threads;          /* CPU threads, 0 .. BTE_MAX_THREADS; 0 = OMP_NUM_THREADS if set, else
                            all cores (default) */
-  bte_dtype dtype;      /* default BTE_DTYPE_FP32; BF16 on CPUs with AVX512_BF16/AMX or on CUDA; FP16 on CUDA */
+  bte_dtype dtype;      /* default BTE_DTYPE_FP32; BF16 on CPUs with AVX512_BF16/AMX or on CUDA; FP16 on
+                           CUDA; INT8 on the CPU */
   bte_mode mode;        /* default BTE_MODE_PACKED */
   int truncate;         /* 1: texts over the model's maximum are truncated (default); 0: refused;
                            nothing else */
