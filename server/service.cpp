@@ -446,6 +446,21 @@ Reply Service::tokenize(const std::string& body) {
   return {200, dump(all)};
 }
 
+namespace {
+
+// TEI's names for the compute type.
+const char* model_dtype_name(DType t) {
+  switch (t) {
+    case DType::F32: return "float32";
+    case DType::BF16: return "bfloat16";
+    case DType::F16: return "float16";
+    case DType::I8: return "int8";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
 Reply Service::info() const {
   const ModelConfig& c = engine_.config();
   json model_type;
@@ -466,7 +481,7 @@ Reply Service::info() const {
   const json reply{
       {"model_id", options_.model_id},
       {"model_sha", nullptr},
-      {"model_dtype", dt == DType::F32 ? "float32" : dt == DType::BF16 ? "bfloat16" : "float16"},
+      {"model_dtype", model_dtype_name(dt)},
       {"model_type", model_type},
       {"max_concurrent_requests", options_.max_concurrent_requests},
       {"max_input_length", c.embedding_max_tokens()},
