@@ -7,6 +7,8 @@
              difference; then bte packed against the issue's targets
              (GEMM ceiling, PyTorch fast + nested, memory floor)
   --profile  `bte bench --profile --json` output(s): the per-op table
+  --accuracy tools/precision_accuracy.py --json output(s): cosine and logit
+             differences of a narrower dtype against bte fp32
   --bte      a `bte bench --mode packed --json` output (fp32, with its GEMM
              ceiling) and optionally the same run in bf16: bte alone against
              the ceiling, and bf16's speed-up
@@ -97,6 +99,23 @@ def int8_targets_table(report):
     return "\n".join(out)
 
 
+def accuracy_table(reports):
+    """tools/precision_accuracy.py outputs: one row per (model, dtype, text set or workload)."""
+    out = ["| model | dtype | against bte fp32 on | texts | cosine min | cosine mean | texts below 0.99 "
+           "| max abs logit diff | labels equal |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in reports:
+        model = r["model"].rsplit("/", 1)[-1]
+        for t in r["texts"]:
+            out.append(f"| {model} | {r['dtype']} | {t['files']} text file(s) | {t['texts']} | "
+                       f"{t['cosine_min']:.5f} | {t['cosine_mean']:.5f} | {t['below_0.99']} | "
+                       f"{t['max_abs_logit_diff']:.4f} | {100 * t['label_agreement']:.1f}% |")
+        for w in r["workloads"]:
+            out.append(f"| {model} | {r['dtype']} | workload {w['workload']} | {w['texts']} | — | — | — | "
+                       f"{w['max_abs_logit_diff']:.4f} | {100 * w['label_agreement']:.1f}% |")
+    return "\n".join(out)
+
+
 def bte_table(fp32, bf16=None, size="?"):
     p, c = fp32["modes"][0], fp32.get("gemm_ceiling") or {}
     out = [f"**{size} / {fp32['workload']['name']}**: {fp32['workload']['real_tokens']:.0f} real tokens "
@@ -152,6 +171,7 @@ def main():
     ap.add_argument("--profile", nargs="*", default=[])
     ap.add_argument("--bte", nargs="+", metavar=("FP32_JSON", "BF16_JSON"))
     ap.add_argument("--size", default="?", help="model size named in the --bte table")
+    ap.add_argument("--accuracy", nargs="*", default=[], help="tools/precision_accuracy.py --json outputs")
     a = ap.parse_args()
     if a.bte and len(a.bte) > 2:
         ap.error(f"--bte takes one fp32 report and at most one bf16 report, not {len(a.bte)}")
@@ -164,6 +184,8 @@ def main():
         print()
     for p in a.profile:
         print(profile_table(json.load(open(p))))
+    if a.accuracy:
+        print(accuracy_table([json.load(open(p)) for p in a.accuracy]))
     if a.bte:
         print(bte_table(*[json.load(open(p)) for p in a.bte], size=a.size))
 
