@@ -14,11 +14,6 @@ bool Job::wait_for(std::chrono::milliseconds timeout) {
   return cv_.wait_for(lock, timeout, [&] { return remaining_ == 0; });
 }
 
-bool Job::done() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return remaining_ == 0;
-}
-
 void Job::cancel() {
   std::lock_guard<std::mutex> lock(mu_);
   cancelled_ = true;

@@ -63,14 +63,13 @@ class Job {
 
   // Blocks until every sequence has run (true), or `timeout` passed (false).
   bool wait_for(std::chrono::milliseconds timeout);
-  bool done() const;
   // The client went away: sequences not yet in a batch are dropped.
   void cancel();
   bool cancelled() const;
-  // After done(): "" or why the job's batch failed.
+  // After wait_for() is true: "" or why the job's batch failed.
   const std::string& error() const { return error_; }
 
-  // Rows of sequence i (after done() with no error): the pooled embedding
+  // Rows of sequence i (after wait_for() is true, with no error): the pooled embedding
   // [width], the head's logits and activated scores [num_labels].
   const float* pooled(int i) const { return pooled_.data() + int64_t(i) * pooled_width_; }
   const float* logits(int i) const { return logits_.data() + int64_t(i) * labels_; }
@@ -104,7 +103,6 @@ class Batcher {
   void stop();
 
   int64_t queued_sequences() const;
-  const BatcherOptions& options() const { return options_; }
 
  private:
   struct Piece {

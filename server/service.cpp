@@ -94,6 +94,15 @@ std::vector<std::string> texts_field(const json& j, const char* name, int max_it
   return texts;
 }
 
+// "dimensions": how many leading values of a d-wide embedding to keep.
+int dimensions_field(const json& j, int d) {
+  const int dims = positive_int_field(j, "dimensions").value_or(d);
+  if (dims > d)
+    refuse(422, "Validation", "`dimensions` is " + std::to_string(dims) + " but the model's embeddings have " +
+                                  std::to_string(d));
+  return dims;
+}
+
 void append_float(std::string& out, float v) {
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -228,8 +237,7 @@ Reply Service::embed(const std::string& body, const ClientGone& gone) {
   const bool normalize = bool_field(j, "normalize", true);
   const bool truncate = bool_field(j, "truncate", false) || options_.auto_truncate;
   const int d = engine_.config().hidden;
-  const int dims = positive_int_field(j, "dimensions").value_or(d);
-  if (dims > d) refuse(422, "Validation", "`dimensions` is " + std::to_string(dims) + " but the model's embeddings have " + std::to_string(d));
+  const int dims = dimensions_field(j, d);
   if (auto dir = string_field(j, "truncation_direction"); dir && *dir != "Right" && *dir != "right")
     refuse(422, "Validation", "`truncation_direction`: only \"Right\" is supported");
   EmbeddingOverrides over;
@@ -267,8 +275,7 @@ Reply Service::openai_embeddings(const std::string& body, const ClientGone& gone
   if (format != "float" && format != "base64")
     refuse(422, "Validation", "`encoding_format` must be \"float\" or \"base64\"");
   const int d = engine_.config().hidden;
-  const int dims = positive_int_field(j, "dimensions").value_or(d);
-  if (dims > d) refuse(422, "Validation", "`dimensions` is " + std::to_string(dims) + " but the model's embeddings have " + std::to_string(d));
+  const int dims = dimensions_field(j, d);
   EmbeddingOverrides over;
   over.pooling = pooling_;
   const EmbeddingPlan plan = plan_embedding(engine_.config(), over);

@@ -82,12 +82,7 @@ void* thread_scratch(size_t bytes) { return detail::onednn_thread_scratch(bytes)
 }
 const char* intern(const char* s) { return detail::intern_string(s); }
 
-struct Prim {
-  dnnl::matmul::primitive_desc pd;
-  dnnl::matmul prim;
-  memory::desc scratch_md;
-  memory weights;  // empty: use the Linear's packed weights (the usual case)
-};
+using Prim = detail::MatmulPrim;
 
 dt to_dt(DType p) { return p == DType::BF16 ? dt::bf16 : dt::f32; }
 
@@ -121,14 +116,7 @@ struct Linear::Impl {
   bool onednn_only = false;  // the constructor's flag: none of the above
   dnnl::primitive_attr attr;
 
-  // LRU of primitives keyed by (M, threads): the list holds most recent first.
-  using Key = std::pair<int64_t, int>;
-  struct KeyHash {
-    size_t operator()(const Key& k) const { return std::hash<int64_t>()(k.first * 1031 + k.second); }
-  };
-  mutable std::mutex mu;
-  mutable std::list<std::pair<Key, std::shared_ptr<const Prim>>> lru;
-  mutable std::unordered_map<Key, decltype(lru)::iterator, KeyHash> index;
+  detail::MatmulPrimCache cache{kCacheCapacity};
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& w) const {
     const memory::desc src({M, K}, src_dt, tag::ab), dst({M, N}, dst_dt, tag::ab);
@@ -159,32 +147,13 @@ struct Linear::Impl {
   bool skinny(int64_t M) const;
 
   std::shared_ptr<const Prim> get(int64_t M, int threads) const {
-    const Key key{M, threads};
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (auto it = index.find(key); it != index.end()) {
-        lru.splice(lru.begin(), lru, it->second);
-        return it->second->second;
+    return cache.get(M, threads, [this](int64_t m) {
+      try {
+        return create(m);
+      } catch (const dnnl::error& e) {
+        fail(e, "creating the matmul primitive", N, K, m);
       }
-    }
-    // Created outside the lock: a JIT takes ~0.3 ms and other threads'
-    // cached shapes must not wait for it. Two threads may race to create
-    // the same key; the second insert is dropped.
-    std::shared_ptr<const Prim> p;
-    try {
-      p = create(M);
-    } catch (const dnnl::error& e) {
-      fail(e, "creating the matmul primitive", N, K, M);
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    if (auto it = index.find(key); it != index.end()) return it->second->second;
-    lru.emplace_front(key, p);
-    index[key] = lru.begin();
-    if (lru.size() > kCacheCapacity) {
-      index.erase(lru.back().first);
-      lru.pop_back();
-    }
-    return p;
+    });
   }
 };
 

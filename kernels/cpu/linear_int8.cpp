@@ -53,12 +53,7 @@ int64_t block_rows() {
   return b;
 }
 
-struct Prim {
-  dnnl::matmul::primitive_desc pd;
-  dnnl::matmul prim;
-  memory::desc scratch_md;
-  memory weights;  // empty: the layer's packed weights
-};
+using Prim = detail::MatmulPrim;
 
 }  // namespace
 
@@ -79,13 +74,7 @@ struct LinearInt8::Impl {
   memory w_mem;
   dnnl::primitive_attr attr;
 
-  using Key = std::pair<int64_t, int>;
-  struct KeyHash {
-    size_t operator()(const Key& k) const { return std::hash<int64_t>()(k.first * 1031 + k.second); }
-  };
-  mutable std::mutex mu;
-  mutable std::list<std::pair<Key, std::shared_ptr<const Prim>>> lru;
-  mutable std::unordered_map<Key, decltype(lru)::iterator, KeyHash> index;
+  detail::MatmulPrimCache cache{kCacheCapacity};
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, const memory::desc& w) const {
     const memory::desc src({M, K}, dt::s8, tag::ab), dst({M, N}, dt::s32, tag::ab);
@@ -110,29 +99,13 @@ struct LinearInt8::Impl {
   }
 
   std::shared_ptr<const Prim> get(int64_t M, int threads) const {
-    const Key key{M, threads};
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (auto it = index.find(key); it != index.end()) {
-        lru.splice(lru.begin(), lru, it->second);
-        return it->second->second;
+    return cache.get(M, threads, [this](int64_t m) {
+      try {
+        return create(m);
+      } catch (const dnnl::error& e) {
+        detail::onednn_fail(e, "cpu::LinearInt8", "creating the matmul primitive", N, K, m);
       }
-    }
-    std::shared_ptr<const Prim> p;  // created outside the lock (a JIT takes ~0.3 ms)
-    try {
-      p = create(M);
-    } catch (const dnnl::error& e) {
-      detail::onednn_fail(e, "cpu::LinearInt8", "creating the matmul primitive", N, K, M);
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    if (auto it = index.find(key); it != index.end()) return it->second->second;
-    lru.emplace_front(key, p);
-    index[key] = lru.begin();
-    if (lru.size() > kCacheCapacity) {
-      index.erase(lru.back().first);
-      lru.pop_back();
-    }
-    return p;
+    });
   }
 
   // acc[M, N] = xq[M, K] · Wqᵀ (int32), M ≤ block_rows().

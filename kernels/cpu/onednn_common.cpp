@@ -55,4 +55,25 @@ const char* intern_string(const char* s) {
   return names.insert(s).first->c_str();
 }
 
+std::shared_ptr<const MatmulPrim> MatmulPrimCache::get(int64_t M, int threads, const Create& create) const {
+  const Key key{M, threads};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = index_.find(key); it != index_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second);
+      return it->second->second;
+    }
+  }
+  std::shared_ptr<const MatmulPrim> p = create(M);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = index_.find(key); it != index_.end()) return it->second->second;
+  lru_.emplace_front(key, p);
+  index_[key] = lru_.begin();
+  if (lru_.size() > capacity_) {
+    index_.erase(lru_.back().first);
+    lru_.pop_back();
+  }
+  return p;
+}
+
 }  // namespace bte::cpu::detail

@@ -8,6 +8,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <dnnl.hpp>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
 
 namespace bte::cpu::detail {
 
@@ -21,5 +27,34 @@ void* onednn_thread_scratch(size_t bytes);
                               int K, int64_t M);
 // A copy of s that lives as long as the process (impl_name() answers).
 const char* intern_string(const char* s);
+
+// A matmul primitive for one row count, ready to run.
+struct MatmulPrim {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul prim;
+  dnnl::memory::desc scratch_md;
+  dnnl::memory weights;  // empty: the layer's packed weights (the usual case)
+};
+
+// A layer's primitives keyed by (M, threads), capped, least recently used
+// out first. Thread-safe; a missing key is created outside the lock (a JIT
+// takes ~0.3 ms and other threads' cached shapes must not wait for it); two
+// threads racing on one key keep the first insert.
+class MatmulPrimCache {
+ public:
+  using Create = std::function<std::shared_ptr<const MatmulPrim>(int64_t M)>;
+  explicit MatmulPrimCache(size_t capacity) : capacity_(capacity) {}
+  std::shared_ptr<const MatmulPrim> get(int64_t M, int threads, const Create& create) const;
+
+ private:
+  using Key = std::pair<int64_t, int>;
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return std::hash<int64_t>()(k.first * 1031 + k.second); }
+  };
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  mutable std::list<std::pair<Key, std::shared_ptr<const MatmulPrim>>> lru_;  // most recent first
+  mutable std::unordered_map<Key, decltype(lru_)::iterator, KeyHash> index_;
+};
 
 }  // namespace bte::cpu::detail
