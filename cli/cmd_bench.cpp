@@ -42,7 +42,8 @@ int cmd_bench(int argc, char** argv) {
         "  --iters N        timed iterations per mode (default 10, as in the tutorial)\n"
         "  --warmup N       untimed iterations after the first call (default 2)\n"
         "  --threads N      CPU threads (default: all cores)\n"
-        "  --dtype D        fp32 (default), int8 (CPU), bf16 (CPU with AVX512_BF16/AMX, or cuda)\n"
+        "  --dtype D        fp32 (default; int8 for an int8 .bte on the cpu), int8 (CPU), bf16 (CPU\n"
+        "                   with AVX512_BF16/AMX, or cuda)\n"
         "                   or fp16 (cuda)\n"
         "                   for the fused and packed modes\n"
         "  --max-length N   truncate texts to N tokens (default 256, as torchtext's transform)\n"
@@ -58,7 +59,7 @@ int cmd_bench(int argc, char** argv) {
   EngineOptions eo;
   eo.device = parse_device(args.get_or("--device", "cpu"));
   eo.threads = args.get_int("--threads", 0, 0, EngineOptions::kMaxThreads);
-  eo.dtype = parse_dtype(args.get_or("--dtype", "fp32"));
+  eo.dtype = dtype_option(args, eo.device);
   BenchOptions opt;
   opt.iters = args.get_int("--iters", 10, 1, 100000);
   opt.warmup = args.get_int("--warmup", 2, 0, 100000);

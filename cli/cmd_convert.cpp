@@ -1,4 +1,4 @@
-// bte convert HF_DIR -o model.bte [--dtype fp32|bf16|fp16] [--num-labels N [--labels a,b,...]
+// bte convert HF_DIR -o model.bte [--dtype fp32|bf16|fp16|int8] [--num-labels N [--labels a,b,...]
 //             [--seed S]]
 // A Hugging Face XLM-R checkpoint directory -> one self-contained .bte file.
 #include <cerrno>
@@ -34,12 +34,15 @@ int cmd_convert(int argc, char** argv) {
             {"--help", "--quiet"}, {{"-o", "--output"}, {"-q", "--quiet"}});
   if (args.flag("--help")) {
     std::printf(
-        "usage: bte convert HF_DIR -o model.bte [--dtype fp32|bf16|fp16]\n"
+        "usage: bte convert HF_DIR -o model.bte [--dtype fp32|bf16|fp16|int8]\n"
         "                   [--num-labels N [--labels a,b,...] [--seed S]] [--quiet]\n"
         "Converts a Hugging Face XLM-R checkpoint directory (config.json, model.safetensors\n"
         "or model.safetensors.index.json + shards, sentencepiece.bpe.model) into one .bte file.\n"
         "  --dtype       dtype of the 2-D weights (embeddings, linear layers); 1-D tensors stay\n"
-        "                fp32 (default fp32)\n"
+        "                fp32 (default fp32). int8: the encoder's linear weights symmetric int8\n"
+        "                per output channel with fp32 scales, embeddings and head bf16 (about\n"
+        "                a quarter of fp32's bytes for the layers); it runs --dtype int8 on the\n"
+        "                CPU, and any other precision from the weights widened at load\n"
         "  --num-labels  give a bare encoder a classifier head with N labels, seeded random\n"
         "                (marked as untrained in the file and in `bte info`)\n"
         "  --labels      label names, comma-separated (N of them); also renames a trained head's\n"

@@ -91,7 +91,11 @@ int cmd_info(int argc, char** argv) {
               c.max_tokens(), c.pad_id);
   std::printf("  layer norm    eps %g; activation %s\n", double(c.layer_norm_eps),
               c.activation.c_str());
-  std::printf("  dtype         %s (2-D weights; biases and LayerNorm fp32)\n", dtype_name(f.dtype()));
+  if (f.dtype() == DType::I8)
+    std::printf("  dtype         int8 (the layers' linear weights, per output channel with fp32 "
+                "scales; embeddings and head bf16; biases and LayerNorm fp32)\n");
+  else
+    std::printf("  dtype         %s (2-D weights; biases and LayerNorm fp32)\n", dtype_name(f.dtype()));
   if (!c.has_head()) {
     std::printf("  head          none (bare encoder: embeddings only)\n");
   } else {

@@ -4,6 +4,7 @@
 
 #include "base/check.h"
 #include "base/dtype.h"
+#include "weights/bte_file.h"
 
 namespace bte::cli {
 
@@ -14,10 +15,21 @@ const char* kModelHelp =
     "  --device cpu|cuda     where to run (default cpu)\n"
     "  --threads N           CPU threads (default: OMP_NUM_THREADS, else all cores)\n"
     "  --mode MODE           reference | fused | packed (default packed: no work on padding)\n"
-    "  --dtype fp32|bf16|fp16|int8  compute precision: cpu fp32, int8 (weights quantised at load),\n"
-    "                        or bf16 on CPUs with AVX512_BF16/AMX; cuda fp32, fp16 or bf16\n"
-    "                        (fp32 accumulation, LayerNorm and softmax)\n"
+    "  --dtype fp32|bf16|fp16|int8  compute precision: cpu fp32, int8 (weights quantised at load,\n"
+    "                        or as an int8 .bte holds them), or bf16 on CPUs with AVX512_BF16/AMX;\n"
+    "                        cuda fp32, fp16 or bf16 (fp32 accumulation, LayerNorm and softmax).\n"
+    "                        Default: int8 for an int8 .bte on the cpu, else fp32\n"
     "  --verbose             print the path the engine runs (mode, kernels, ISA, threads)\n";
+
+DType dtype_option(const Args& args, Device device) {
+  if (auto d = args.get("--dtype")) return parse_dtype(*d);
+  const auto path = args.get("--model");
+  if (!path || device != Device::Cpu) return DType::F32;
+  // The header alone (no checksums read): Engine::load checks the rest.
+  BteOpenOptions header_only;
+  header_only.verify_checksums = false;
+  return BteFile::open(*path, header_only).dtype() == DType::I8 ? DType::I8 : DType::F32;
+}
 
 OpenedModel open_model(const Args& args) {
   const auto path = args.get("--model");
@@ -25,7 +37,7 @@ OpenedModel open_model(const Args& args) {
   EngineOptions eo;
   eo.device = parse_device(args.get_or("--device", "cpu"));
   eo.threads = args.get_int("--threads", 0, 0, EngineOptions::kMaxThreads);
-  eo.dtype = parse_dtype(args.get_or("--dtype", "fp32"));
+  eo.dtype = dtype_option(args, eo.device);
   OpenedModel m;
   m.mode = parse_mode(args.get_or("--mode", "packed"));
   m.engine = Engine::load(*path, eo);

@@ -1,6 +1,6 @@
 // Options every model-running command shares, and opening the engine from them:
 //   -m/--model FILE  --device cpu|cuda  --threads N  --mode reference|fused|packed
-//   --dtype fp32|bf16|fp16  --verbose (prints the path the engine runs)
+//   --dtype fp32|bf16|fp16|int8  --verbose (prints the path the engine runs)
 #pragma once
 
 #include <memory>
@@ -20,6 +20,10 @@ struct OpenedModel {
   std::unique_ptr<Engine> engine;
   Mode mode = Mode::Packed;
 };
+
+// --dtype, or without it the model file's own precision where the device
+// runs it (an int8 .bte on the CPU: int8), else fp32.
+DType dtype_option(const Args& args, Device device);
 
 // Loads the model named by -m; prints the engine's path to stderr with --verbose.
 OpenedModel open_model(const Args& args);

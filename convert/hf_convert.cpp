@@ -17,6 +17,7 @@
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "convert/safetensors.h"
 #include "convert/sentence_transformers.h"
+#include "kernels/reference/quantize.h"
 #include "models/tensor_layout.h"
 
 namespace bte {
@@ -241,6 +242,7 @@ struct Planned {
   TensorSpec spec;
   std::vector<Piece> pieces;
   uint64_t random_stream = 0;  // for generated pieces: 0 zeros, else N(0, 0.02²) stream id
+  bool scales = false;         // the scales of the int8 tensor planned just before it
 };
 
 class Planner {
@@ -361,6 +363,42 @@ std::string number_name(float v) {
   return std::isnan(v) ? "NaN" : v > 0 ? "+infinity" : "-infinity";
 }
 
+// n elements of source tensor t at src (flat index `first`) are finite numbers.
+void require_finite(const SafetensorsFile::Tensor& t, const unsigned char* src, size_t n,
+                    size_t first, const std::string& file) {
+  if (const size_t k = first_non_finite(src, n, t.dtype); k < n)
+    BTE_FAIL(kBad, file, ": tensor '", t.name, "' (", t.dtype, ", shape ", shape_str(t.shape),
+             ") holds ", number_name(load_elem(src + k * t.elem_size, t.dtype)), " at flat index ",
+             first + k, "; bte does not convert weights that are not finite numbers");
+}
+
+// An int8 tensor [N, K] from its pieces (each whole rows): every row
+// quantised on its own (ref::quantize_rows_s8, qmax 127: the scheme the
+// engine's load-time quantisation uses). Returns the N scales.
+std::vector<float> write_int8_rows(BteWriter& w, const std::vector<Piece>& pieces, int K,
+                                   const std::string& file) {
+  constexpr size_t kRows = 64;  // rows per chunk
+  std::vector<float> scales, x;
+  std::vector<int8_t> q;
+  for (const Piece& piece : pieces) {
+    BTE_CHECK(piece.src && piece.count % size_t(K) == 0, "an int8 tensor's piece is whole rows");
+    const auto& t = *piece.src;
+    for (size_t done = 0; done < piece.count; done += kRows * K) {
+      const size_t n = std::min(kRows * K, piece.count - done), rows = n / K;
+      const unsigned char* src = t.data + (piece.first + done) * t.elem_size;
+      require_finite(t, src, n, piece.first + done, file);
+      x.resize(n);
+      q.resize(n);
+      for (size_t i = 0; i < n; ++i) x[i] = load_elem(src + i * t.elem_size, t.dtype);
+      const size_t at = scales.size();
+      scales.resize(at + rows);
+      ref::quantize_rows_s8(x.data(), int64_t(rows), K, 127, q.data(), scales.data() + at);
+      w.append(q.data(), q.size());
+    }
+  }
+  return scales;
+}
+
 void write_piece(BteWriter& w, const Piece& piece, DType out, uint64_t stream, uint64_t seed,
                  const std::string& file, std::vector<unsigned char>& buf) {
   constexpr size_t kChunk = 1 << 16;  // elements per write
@@ -387,10 +425,7 @@ void write_piece(BteWriter& w, const Piece& piece, DType out, uint64_t stream, u
   for (size_t done = 0; done < piece.count; done += kChunk) {
     const size_t n = std::min(kChunk, piece.count - done);
     const unsigned char* src = t.data + (piece.first + done) * isz;
-    if (const size_t k = first_non_finite(src, n, t.dtype); k < n)
-      BTE_FAIL(kBad, file, ": tensor '", t.name, "' (", t.dtype, ", shape ", shape_str(t.shape),
-               ") holds ", number_name(load_elem(src + k * isz, t.dtype)), " at flat index ",
-               piece.first + done + k, "; bte does not convert weights that are not finite numbers");
+    require_finite(t, src, n, piece.first + done, file);
     if (same) {  // bit-exact
       w.append(src, n * isz);
       continue;
@@ -454,11 +489,6 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
   auto say = [&](const std::string& s) {
     if (log) log(s);
   };
-  // int8 is quantised from the fp32 weights when a model loads (per output
-  // channel, kernels/cpu/linear_int8.h); the file keeps a float type.
-  BTE_REQUIRE(o.dtype != DType::I8, ErrorKind::BadInput,
-              "--dtype int8: bte quantises to int8 at load, not in the file; convert to fp32 "
-              "(or bf16) and run with --dtype int8");
   struct stat st {};
   BTE_REQUIRE(::stat(o.hf_dir.c_str(), &st) == 0, ErrorKind::BadInput, o.hf_dir,
               ": no such directory");
@@ -533,7 +563,11 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
 
   // Plan every output tensor (all shapes checked before anything is written):
   // the family's canonical table, each tensor made by its recipe.
-  const std::vector<TensorSpec> specs = fam.tensors(c, o.dtype);
+  // An int8 file's scale tensors come from their weights, not from a recipe.
+  const std::vector<TensorSpec> all_specs = fam.tensors(c, o.dtype);
+  std::vector<TensorSpec> specs;
+  for (const TensorSpec& sp : all_specs)
+    if (!is_scale_tensor(sp.name)) specs.push_back(sp);
   std::vector<TensorRecipe> recipes = fam.hf_body(c);
   if (trained)
     for (TensorRecipe& r : head_recipes(c)) recipes.push_back(std::move(r));
@@ -547,6 +581,20 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     const TensorSpec& sp = specs[i];
     const size_t n = size_t(checked_bytes(sp.shape, 1));
     p.plan.push_back({sp, {{nullptr, 0, n}}, sp.shape.size() == 2 ? ++stream : 0});
+  }
+  if (all_specs.size() != specs.size()) {
+    std::vector<Planned> with_scales;
+    size_t next = 0;
+    for (const TensorSpec& sp : all_specs) {
+      if (is_scale_tensor(sp.name)) {
+        BTE_CHECK(!with_scales.empty() && with_scales.back().spec.dtype == DType::I8,
+                  "scales '", sp.name, "' follow no int8 tensor");
+        with_scales.push_back({sp, {}, 0, true});
+      } else {
+        with_scales.push_back(std::move(p.plan[next++]));
+      }
+    }
+    p.plan = std::move(with_scales);
   }
   const int C = c.num_labels;
   ConvertReport r;
@@ -628,11 +676,20 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
 
   BteWriter w(o.output, std::move(h));
   std::vector<unsigned char> buf;
+  std::vector<float> scales;  // of the int8 tensor written last
+  auto file_of = [&](const Piece& piece) {
+    return piece.src ? o.hf_dir + "/" + ck.file_of.find(piece.src->name)->second : std::string();
+  };
   for (const auto& pl : p.plan) {
     w.begin_tensor(pl.spec.name);
-    for (const auto& piece : pl.pieces)
-      write_piece(w, piece, pl.spec.dtype, pl.random_stream, o.seed,
-                  piece.src ? o.hf_dir + "/" + ck.file_of.find(piece.src->name)->second : "", buf);
+    if (pl.scales) {
+      w.append(scales.data(), scales.size() * sizeof(float));
+    } else if (pl.spec.dtype == DType::I8) {
+      scales = write_int8_rows(w, pl.pieces, int(pl.spec.shape[1]), file_of(pl.pieces.front()));
+    } else {
+      for (const auto& piece : pl.pieces)
+        write_piece(w, piece, pl.spec.dtype, pl.random_stream, o.seed, file_of(piece), buf);
+    }
     w.end_tensor();
   }
   w.write_tokenizer(tok.bytes);

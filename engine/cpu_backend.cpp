@@ -91,16 +91,25 @@ class CpuBackend final : public HostBackend {
       if (int8_) {
         const struct {
           const float *w, *b;
+          const Int8Weight& q;  // an int8 file's rows (else quantised here from w)
           int N, K;
           cpu::Epilogue e;
-        } g[4] = {{L.qkv_w, L.qkv_b, 3 * d, d, cpu::Epilogue::None},
-                  {L.out_w, L.out_b, d, d, cpu::Epilogue::AddToOutput},
-                  {L.up_w, L.up_b, f, d, cpu::Epilogue::Gelu},
-                  {L.down_w, L.down_b, d, f, cpu::Epilogue::AddToOutput}};
+        } g[4] = {{L.qkv_w, L.qkv_b, L.qkv_q, 3 * d, d, cpu::Epilogue::None},
+                  {L.out_w, L.out_b, L.out_q, d, d, cpu::Epilogue::AddToOutput},
+                  {L.up_w, L.up_b, L.up_q, f, d, cpu::Epilogue::Gelu},
+                  {L.down_w, L.down_b, L.down_q, d, f, cpu::Epilogue::AddToOutput}};
         LayerInt8 l;
         for (int i = 0; i < 4; ++i) {
-          if (kept_[i]) l.f[i] = std::make_unique<cpu::Linear>(g[i].w, g[i].b, g[i].N, g[i].K, g[i].e);
-          else l.q[i] = std::make_unique<cpu::LinearInt8>(g[i].w, g[i].b, g[i].N, g[i].K, g[i].e);
+          if (kept_[i]) {
+            BTE_REQUIRE(g[i].w != nullptr, ErrorKind::Unsupported, "BTE_INT8_KEEP_FP32=",
+                        kGemmNames[i], " needs a float .bte; this one holds int8 weights");
+            l.f[i] = std::make_unique<cpu::Linear>(g[i].w, g[i].b, g[i].N, g[i].K, g[i].e);
+          } else if (g[i].q.q) {
+            l.q[i] = std::make_unique<cpu::LinearInt8>(g[i].q.q, g[i].q.scale, g[i].b, g[i].N,
+                                                       g[i].K, g[i].e);
+          } else {
+            l.q[i] = std::make_unique<cpu::LinearInt8>(g[i].w, g[i].b, g[i].N, g[i].K, g[i].e);
+          }
         }
         layers8_.push_back(std::move(l));
       } else {
@@ -115,6 +124,10 @@ class CpuBackend final : public HostBackend {
       w.release_pages(L.out_w, int64_t(d) * d);
       w.release_pages(L.up_w, int64_t(f) * d);
       w.release_pages(L.down_w, int64_t(d) * f);
+      w.release_bytes(L.qkv_q.q, 3LL * d * d);  // int8 rows: a byte each (null: none)
+      w.release_bytes(L.out_q.q, int64_t(d) * d);
+      w.release_bytes(L.up_q.q, int64_t(f) * d);
+      w.release_bytes(L.down_q.q, int64_t(d) * f);
     }
     if (c_.sequence_head())
       head_dense_ = std::make_unique<cpu::Linear>(

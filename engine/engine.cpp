@@ -202,6 +202,11 @@ PackedBatch Engine::encode_pairs(const std::vector<std::pair<std::string, std::s
 Backend& Engine::backend(Mode mode) {
   // caller holds mu_
   const bool gpu = options_.device == Device::Cuda;
+  // An int8 file: only the CPU's int8 path reads its rows as they are; any
+  // other backend gets fp32 copies (made once, on first need).
+  if (weights_.has_unwidened_int8() &&
+      (gpu || mode == Mode::Reference || options_.dtype != DType::I8))
+    weights_.widen_quantized();
   if (mode == Mode::Reference) {
     if (!reference_)
       reference_ = gpu ? make_cuda_backend(weights_, /*slow_path=*/true, DType::F32)

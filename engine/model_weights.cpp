@@ -1,10 +1,13 @@
 #include "engine/model_weights.h"
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "base/check.h"
 #include "weights/bte_file.h"
 #include "base/dtype.h"
+#include "models/tensor_layout.h"
 
 namespace bte {
 
@@ -34,13 +37,40 @@ ModelWeights ModelWeights::from_file(const std::shared_ptr<const BteFile>& file)
   if (w.config.token_types > 0) w.token_type = get("embeddings.token_type");
   w.emb_ln_g = get("embeddings.ln.gamma");
   w.emb_ln_b = get("embeddings.ln.beta");
+  // A layer weight: fp32 (widened), or an int8 file's rows and scales, checked.
+  auto weight = [&](const std::string& name, Int8Weight* q) -> const float* {
+    const BteFile::Tensor& t = file->tensor(name);
+    if (t.dtype != DType::I8) return get(name);
+    const BteFile::Tensor& s = file->tensor(scale_tensor(name));
+    q->q = static_cast<const int8_t*>(t.data);
+    q->scale = static_cast<const float*>(s.data);
+    const int64_t N = t.shape[0];
+    for (int64_t n = 0; n < N; ++n)
+      BTE_REQUIRE(std::isfinite(q->scale[n]) && q->scale[n] >= 0.f, ErrorKind::BadModel,
+                  file->path(), ": tensor '", s.name, "' holds ", q->scale[n], " at index ", n,
+                  " (a scale is a finite number >= 0)");
+    const int8_t* end = q->q + t.bytes;
+    if (const int8_t* bad = std::find(q->q, end, int8_t(-128)); bad != end)
+      BTE_FAIL(ErrorKind::BadModel, file->path(), ": tensor '", name, "' holds -128 at flat index ",
+               bad - q->q, " (symmetric int8 weights lie in [-127, 127])");
+    return nullptr;
+  };
   for (int i = 0; i < w.config.layers; ++i) {
     const std::string p = "layers." + std::to_string(i) + ".";
-    w.layers.push_back(LayerWeights{
-        get(p + "attn.qkv.weight"), get(p + "attn.qkv.bias"), get(p + "attn.out.weight"),
-        get(p + "attn.out.bias"), get(p + "attn.ln.gamma"), get(p + "attn.ln.beta"),
-        get(p + "ffn.up.weight"), get(p + "ffn.up.bias"), get(p + "ffn.down.weight"),
-        get(p + "ffn.down.bias"), get(p + "ffn.ln.gamma"), get(p + "ffn.ln.beta")});
+    LayerWeights L{};
+    L.qkv_w = weight(p + "attn.qkv.weight", &L.qkv_q);
+    L.qkv_b = get(p + "attn.qkv.bias");
+    L.out_w = weight(p + "attn.out.weight", &L.out_q);
+    L.out_b = get(p + "attn.out.bias");
+    L.attn_ln_g = get(p + "attn.ln.gamma");
+    L.attn_ln_b = get(p + "attn.ln.beta");
+    L.up_w = weight(p + "ffn.up.weight", &L.up_q);
+    L.up_b = get(p + "ffn.up.bias");
+    L.down_w = weight(p + "ffn.down.weight", &L.down_q);
+    L.down_b = get(p + "ffn.down.bias");
+    L.ffn_ln_g = get(p + "ffn.ln.gamma");
+    L.ffn_ln_b = get(p + "ffn.ln.beta");
+    w.layers.push_back(L);
   }
   if (w.config.has_head()) {
     if (!w.config.token_head()) {  // a token head is the out projection alone
@@ -75,7 +105,7 @@ ModelWeights ModelWeights::random(const ModelConfig& c, uint64_t seed) {
                                     make(d * d, 0, 0.02f), make(d, 0, 0.02f), make(d, 1, 0.05f),
                                     make(d, 0, 0.02f), make(f * d, 0, 0.02f), make(f, 0, 0.02f),
                                     make(d * f, 0, 0.02f), make(d, 0, 0.02f), make(d, 1, 0.05f),
-                                    make(d, 0, 0.02f)});
+                                    make(d, 0, 0.02f), {}, {}, {}, {}});
   }
   if (c.has_head()) {
     w.head_dense_w = make(d * d, 0, 0.02f);
@@ -104,8 +134,37 @@ ModelConfig ModelWeights::named_config(const std::string& name, int num_labels) 
   return c;
 }
 
+bool ModelWeights::has_unwidened_int8() const {
+  for (const LayerWeights& L : layers)
+    if ((L.qkv_q.q && !L.qkv_w) || (L.out_q.q && !L.out_w) || (L.up_q.q && !L.up_w) ||
+        (L.down_q.q && !L.down_w))
+      return true;
+  return false;
+}
+
+void ModelWeights::widen_quantized() {
+  const int64_t d = config.hidden, f = config.ffn;
+  auto widen = [&](const Int8Weight& q, int64_t N, int64_t K, const float*& out) {
+    if (!q.q || out) return;
+    auto v = std::make_unique<float[]>(N * K);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k) v[n * K + k] = float(q.q[n * K + k]) * q.scale[n];
+    out = own(std::move(v));
+  };
+  for (LayerWeights& L : layers) {
+    widen(L.qkv_q, 3 * d, d, L.qkv_w);
+    widen(L.out_q, d, d, L.out_w);
+    widen(L.up_q, f, d, L.up_w);
+    widen(L.down_q, d, f, L.down_w);
+  }
+}
+
 void ModelWeights::release_pages(const float* p, int64_t n) const {
-  if (file_) file_->drop_pages(p, size_t(n) * sizeof(float));
+  release_bytes(p, n * int64_t(sizeof(float)));
+}
+
+void ModelWeights::release_bytes(const void* p, int64_t bytes) const {
+  if (file_ && p) file_->drop_pages(p, size_t(bytes));
 }
 
 int64_t ModelWeights::encoder_weight_bytes() const {

@@ -1,6 +1,9 @@
 // The encoder's parameters as fp32 host arrays, by role. They point into a
 // mapped .bte file (fp32 files: no copy) or into storage owned here (bf16 /
 // fp16 files widened at load, or a seeded random model for benchmarks).
+// An int8 file's layer weights are views of its int8 rows and scales
+// (LayerWeights::*_q); their fp32 pointers stay null until
+// widen_quantized() makes fp32 copies for a backend that is not int8.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +16,13 @@
 namespace bte {
 
 class BteFile;
+
+// An int8 weight [N, K] as a .bte holds it: q rows in [-127, 127], one
+// fp32 scale per row (row n ≈ q[n, :] · scale[n]). Null: not quantised.
+struct Int8Weight {
+  const int8_t* q = nullptr;
+  const float* scale = nullptr;
+};
 
 struct LayerWeights {
   const float* qkv_w;  // [3d, d]  (query; key; value rows)
@@ -27,6 +37,7 @@ struct LayerWeights {
   const float* down_b;     // [d]
   const float* ffn_ln_g;
   const float* ffn_ln_b;  // [d]
+  Int8Weight qkv_q, out_q, up_q, down_q;  // an int8 file's (then qkv_w ... down_w start null)
 };
 
 struct ModelWeights {
@@ -51,10 +62,17 @@ struct ModelWeights {
   // Named XLM-R sizes: "base", "large", "tiny" (2 layers, d=64, for tests).
   static ModelConfig named_config(const std::string& name, int num_labels);
 
+  // Whether the layer weights are an int8 file's, not yet widened to fp32.
+  bool has_unwidened_int8() const;
+  // Gives every int8 layer weight its fp32 twin (q · scale, owned here), for
+  // backends that compute in another precision. Idempotent; not thread-safe.
+  void widen_quantized();
+
   // `n` floats at p have been copied elsewhere (repacked for a GEMM): when
   // they are mapped from the file, their pages stop counting as resident
   // memory (they fault back in from the page cache if read again).
   void release_pages(const float* p, int64_t n) const;
+  void release_bytes(const void* p, int64_t bytes) const;
 
   // Bytes of the encoder's weights (embeddings excluded: a GEMM reads those, not a gather).
   int64_t encoder_weight_bytes() const;

@@ -4,9 +4,14 @@
 
 namespace bte {
 
-std::vector<TensorSpec> encoder_tensors(const ModelConfig& c, DType m) {
+std::vector<TensorSpec> encoder_tensors(const ModelConfig& c, DType dtype) {
   const int64_t d = c.hidden, f = c.ffn;
   const DType F = DType::F32;
+  // int8: the encoder's four GEMM weights per layer are int8, each followed
+  // by its scales; the embedding tables and the head's matrices (read by a
+  // gather, or tiny) are bf16.
+  const bool int8 = dtype == DType::I8;
+  const DType m = int8 ? DType::BF16 : dtype;
   std::vector<TensorSpec> t = {{"embeddings.word", m, {c.vocab, d}},
                                {"embeddings.position", m, {c.max_positions, d}}};
   if (c.token_types == 1) t.push_back({"embeddings.token_type", F, {d}});
@@ -17,15 +22,20 @@ std::vector<TensorSpec> encoder_tensors(const ModelConfig& c, DType m) {
     auto L = [&](const char* s, DType dt, std::vector<int64_t> shape) {
       t.push_back({layer_tensor(i, s), dt, std::move(shape)});
     };
-    L("attn.qkv.weight", m, {3 * d, d});
+    auto W = [&](const char* s, int64_t N, int64_t K) {  // a GEMM's weight [N, K]
+      if (!int8) return L(s, m, {N, K});
+      L(s, DType::I8, {N, K});
+      t.push_back({scale_tensor(layer_tensor(i, s)), F, {N}});
+    };
+    W("attn.qkv.weight", 3 * d, d);
     L("attn.qkv.bias", F, {3 * d});
-    L("attn.out.weight", m, {d, d});
+    W("attn.out.weight", d, d);
     L("attn.out.bias", F, {d});
     L("attn.ln.gamma", F, {d});
     L("attn.ln.beta", F, {d});
-    L("ffn.up.weight", m, {f, d});
+    W("ffn.up.weight", f, d);
     L("ffn.up.bias", F, {f});
-    L("ffn.down.weight", m, {d, f});
+    W("ffn.down.weight", d, f);
     L("ffn.down.bias", F, {d});
     L("ffn.ln.gamma", F, {d});
     L("ffn.ln.beta", F, {d});

@@ -8,6 +8,19 @@ std::string layer_tensor(int layer, std::string_view suffix) {
   return "layers." + std::to_string(layer) + "." + std::string(suffix);
 }
 
+namespace {
+constexpr std::string_view kScaleSuffix = ".scale";
+}
+
+std::string scale_tensor(std::string_view weight) {
+  return std::string(weight) + std::string(kScaleSuffix);
+}
+
+bool is_scale_tensor(std::string_view name) {
+  return name.size() > kScaleSuffix.size() &&
+         name.substr(name.size() - kScaleSuffix.size()) == kScaleSuffix;
+}
+
 std::vector<TensorSpec> expected_tensors(const ModelConfig& c, DType m) {
   return model_family(c.family).tensors(c, m);
 }

@@ -12,6 +12,9 @@
 //
 // Linear weights are PyTorch's [out, in]. The 2-D tensors (embedding tables
 // and linear weights) carry the model's dtype; every 1-D tensor is fp32.
+// An int8 model: the four layer weights are int8, each followed by its
+// scales `<weight>.scale` [rows] fp32 (row n ≈ q[n, :] · scale[n]); the
+// embedding tables and the head's matrices are bf16.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +39,11 @@ std::vector<TensorSpec> expected_tensors(const ModelConfig& c, DType matrix_dtyp
 
 // "layers.3.attn.qkv.weight" from (3, "attn.qkv.weight").
 std::string layer_tensor(int layer, std::string_view suffix);
+
+// "layers.3.attn.qkv.weight.scale" from "layers.3.attn.qkv.weight": the
+// scales of an int8 weight.
+std::string scale_tensor(std::string_view weight);
+bool is_scale_tensor(std::string_view name);
 
 // Product of the dims, or -1 when a dim is negative or the product (times
 // elem_size) would pass 2^62: callers turn -1 into a message.

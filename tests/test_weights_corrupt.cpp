@@ -179,8 +179,11 @@ TEST_CASE("weights corrupt: the JSON header", "[weights][corrupt]") {
                     Contains("header field 'config.layers' is -1, out of range"));
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["checksum"] = "md5"; })),
                     Contains("header field 'checksum' is \"md5\""));
+  CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["dtype"] = "int4"; })),
+                    Contains("header field 'dtype' is \"int4\""));
+  // An fp32 file relabelled int8: its tensors are not what an int8 file holds.
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["dtype"] = "int8"; })),
-                    Contains("header field 'dtype' is \"int8\""));
+                    Contains("tensor 'embeddings.word' has dtype fp32, expected bf16"));
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["tensors"][0]["checksum"] = "xyz"; })),
                     Contains("'tensors[0].checksum' must be 16 lower-case hex digits"));
   CHECK_THROWS_WITH(fx.open(fx.edited([](json& j) { j["tensors"][2]["shape"] = {8, -1}; })),

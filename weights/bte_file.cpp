@@ -156,8 +156,11 @@ BteFile BteFile::open(const std::string& path, const BteOpenOptions& options) {
                 shape_str(s.shape));
     BTE_REQUIRE(e.dtype == s.dtype, kBad, path, ": tensor '", e.name, "' has dtype ",
                 dtype_name(e.dtype), ", expected ", dtype_name(s.dtype),
-                " (1-D tensors are fp32; 2-D ones have the header's dtype ", dtype_name(h.dtype),
-                ")");
+                h.dtype == DType::I8
+                    ? " (an int8 file: the layers' weights int8, their scales and 1-D tensors "
+                      "fp32, embeddings and head bf16)"
+                    : std::string(" (1-D tensors are fp32; 2-D ones have the header's dtype ") +
+                          dtype_name(h.dtype) + ")");
     const int64_t need = checked_bytes(e.shape, dtype_size(e.dtype));
     BTE_REQUIRE(need >= 0 && uint64_t(need) == e.bytes, kBad, path, ": tensor '", e.name,
                 "': 'bytes' is ", e.bytes, " but ", dtype_name(e.dtype), " ", shape_str(e.shape),

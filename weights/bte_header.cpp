@@ -48,8 +48,9 @@ DType dtype_from(const json& j, std::string_view key, const std::string& where,
   if (s == "fp32") return DType::F32;
   if (s == "bf16") return DType::BF16;
   if (s == "fp16") return DType::F16;
+  if (s == "int8") return DType::I8;
   BTE_FAIL(ErrorKind::BadModel, where, ": header field '", jf::join(path, key), "' is \"", s,
-           "\"; supported dtypes are fp32, bf16, fp16");
+           "\"; supported dtypes are fp32, bf16, fp16, int8");
 }
 
 }  // namespace

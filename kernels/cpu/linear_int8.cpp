@@ -129,21 +129,62 @@ struct LinearInt8::Impl {
   }
 };
 
-LinearInt8::LinearInt8(const float* W, const float* bias, int N, int K, Epilogue epilogue)
-    : impl_(std::make_unique<Impl>()) {
+namespace {
+
+void check_shape(const void* W, int N, int K, Epilogue epilogue) {
   BTE_CHECK(W != nullptr && N > 0 && K > 0, "LinearInt8 needs weights and N, K > 0 (N=", N,
             ", K=", K, ")");
   BTE_CHECK(epilogue == Epilogue::None || epilogue == Epilogue::Gelu ||
                 epilogue == Epilogue::AddToOutput,
             "LinearInt8 takes the epilogues None, Gelu and AddToOutput");
+}
+
+}  // namespace
+
+LinearInt8::LinearInt8(const float* W, const float* bias, int N, int K, Epilogue epilogue)
+    : impl_(std::make_unique<Impl>()) {
+  check_shape(W, N, K, epilogue);
+  std::vector<int8_t> wq(size_t(N) * K);
+  std::vector<float> scale(N);
+  quantize_rows_s8(W, N, K, int8_weight_max(), wq.data(), scale.data());
+  for (int n = 0; n < N; ++n)
+    BTE_REQUIRE(std::isfinite(scale[n]), ErrorKind::BadModel, "int8: row ", n, " of a ", N,
+                "x", K, " weight matrix holds NaN or infinity");
+  init(wq, std::move(scale), bias, N, K, epilogue);
+}
+
+LinearInt8::LinearInt8(const int8_t* Wq, const float* scales, const float* bias, int N, int K,
+                       Epilogue epilogue)
+    : impl_(std::make_unique<Impl>()) {
+  check_shape(Wq, N, K, epilogue);
+  BTE_CHECK(scales != nullptr, "LinearInt8 needs the weights' scales");
+  for (int n = 0; n < N; ++n)
+    BTE_REQUIRE(std::isfinite(scales[n]) && scales[n] >= 0.f, ErrorKind::BadModel, "int8: scale ",
+                n, " of a ", N, "x", K, " weight matrix is ", scales[n],
+                " (a scale is a finite number >= 0)");
+  const int8_t* end = Wq + size_t(N) * K;
+  if (const int8_t* bad = std::find(Wq, end, int8_t(-128)); bad != end)
+    BTE_FAIL(ErrorKind::BadModel, "int8: a ", N, "x", K, " weight matrix holds -128 at flat index ",
+             bad - Wq, " (symmetric int8 weights lie in [-127, 127])");
+  std::vector<int8_t> wq(Wq, end);
+  std::vector<float> scale(scales, scales + N);
+  if (const int qmax = int8_weight_max(); qmax < 127) {
+    // No VNNI: the file's 8-bit rows become 7-bit ones (linear_int8.h says
+    // why), quantised again from the values they stand for.
+    std::vector<float> row(K);
+    for (int n = 0; n < N; ++n) {
+      for (int k = 0; k < K; ++k) row[k] = float(wq[size_t(n) * K + k]) * scales[n];
+      quantize_rows_s8(row.data(), 1, K, qmax, wq.data() + size_t(n) * K, &scale[n]);
+    }
+  }
+  init(wq, std::move(scale), bias, N, K, epilogue);
+}
+
+void LinearInt8::init(const std::vector<int8_t>& wq, std::vector<float> scale, const float* bias,
+                      int N, int K, Epilogue epilogue) {
   Impl& I = *impl_;
   I.N = N, I.K = K, I.epilogue = epilogue;
-  std::vector<int8_t> wq(size_t(N) * K);
-  I.w_scale.resize(N);
-  quantize_rows_s8(W, N, K, int8_weight_max(), wq.data(), I.w_scale.data());
-  for (int n = 0; n < N; ++n)
-    BTE_REQUIRE(std::isfinite(I.w_scale[n]), ErrorKind::BadModel, "int8: row ", n, " of a ", N,
-                "x", K, " weight matrix holds NaN or infinity");
+  I.w_scale = std::move(scale);
   if (bias) I.bias.assign(bias, bias + N);
   else I.bias.assign(N, 0.f);
   try {
@@ -151,7 +192,8 @@ LinearInt8::LinearInt8(const float* W, const float* bias, int N, int K, Epilogue
     // oneDNN's layout for a mid-sized M, pinned for every M (create() copes otherwise).
     I.w_md = I.make_pd(128, memory::desc({K, N}, dt::s8, tag::any)).weights_desc();
     I.w_mem = memory(I.w_md, detail::onednn_engine());
-    memory w_user({{K, N}, dt::s8, tag::ba}, detail::onednn_engine(), wq.data());  // [N, K] row-major
+    memory w_user({{K, N}, dt::s8, tag::ba}, detail::onednn_engine(),
+                  const_cast<int8_t*>(wq.data()));  // [N, K] row-major
     dnnl::stream s(detail::onednn_engine());
     dnnl::reorder(w_user, I.w_mem).execute(s, w_user, I.w_mem);
     s.wait();

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "kernels/cpu/linear.h"  // Epilogue
 
@@ -38,6 +39,12 @@ class LinearInt8 {
   // null. Epilogue None, Gelu or AddToOutput. The pointers need only live
   // for the constructor.
   LinearInt8(const float* W, const float* bias, int N, int K, Epilogue epilogue);
+  // Weights quantised already (an int8 .bte): Wq [N, K] in [-127, 127] and
+  // scales [N] (finite, >= 0), W ≈ Wq · scale per row. -128, a negative or
+  // non-finite scale: Error(BadModel). Without VNNI the rows are quantised
+  // again to int8_weight_max() here.
+  LinearInt8(const int8_t* Wq, const float* scales, const float* bias, int N, int K,
+             Epilogue epilogue);
   ~LinearInt8();
   LinearInt8(LinearInt8&&) noexcept;
   LinearInt8& operator=(LinearInt8&&) noexcept;
@@ -62,6 +69,8 @@ class LinearInt8 {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  void init(const std::vector<int8_t>& wq, std::vector<float> scale, const float* bias, int N,
+            int K, Epilogue epilogue);
 };
 
 }  // namespace bte::cpu
