@@ -4,7 +4,6 @@
 
 #include "base/check.h"
 #include "base/dtype.h"
-#include "weights/bte_file.h"
 
 namespace bte::cli {
 
@@ -24,11 +23,7 @@ const char* kModelHelp =
 DType dtype_option(const Args& args, Device device) {
   if (auto d = args.get("--dtype")) return parse_dtype(*d);
   const auto path = args.get("--model");
-  if (!path || device != Device::Cpu) return DType::F32;
-  // The header alone (no checksums read): Engine::load checks the rest.
-  BteOpenOptions header_only;
-  header_only.verify_checksums = false;
-  return BteFile::open(*path, header_only).dtype() == DType::I8 ? DType::I8 : DType::F32;
+  return path ? default_dtype_for_file(*path, device) : DType::F32;
 }
 
 OpenedModel open_model(const Args& args) {

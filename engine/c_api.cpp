@@ -103,6 +103,7 @@ const char* dtype_field(int v) {
   return v == BTE_DTYPE_BF16   ? "BTE_DTYPE_BF16"
          : v == BTE_DTYPE_FP16 ? "BTE_DTYPE_FP16"
          : v == BTE_DTYPE_INT8 ? "BTE_DTYPE_INT8"
+         : v == BTE_DTYPE_AUTO ? "BTE_DTYPE_AUTO"
                                : "BTE_DTYPE_FP32";
 }
 
@@ -146,7 +147,7 @@ bte_model_options bte_model_default_options(void) {
   bte_model_options o;
   o.device = BTE_DEVICE_CPU;
   o.threads = 0;
-  o.dtype = BTE_DTYPE_FP32;
+  o.dtype = BTE_DTYPE_AUTO;
   o.mode = BTE_MODE_PACKED;
   o.truncate = 1;
   o.max_batch_tokens = 0;
@@ -168,10 +169,10 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
       return bad("options.mode = " + std::to_string(mode) +
                  " is not a bte_mode (BTE_MODE_PACKED, BTE_MODE_FUSED or BTE_MODE_REFERENCE)");
     if (dtype != BTE_DTYPE_FP32 && dtype != BTE_DTYPE_BF16 && dtype != BTE_DTYPE_FP16 &&
-        dtype != BTE_DTYPE_INT8)
+        dtype != BTE_DTYPE_INT8 && dtype != BTE_DTYPE_AUTO)
       return bad("options.dtype = " + std::to_string(dtype) +
-                 " is not a bte_dtype (BTE_DTYPE_FP32, BTE_DTYPE_BF16, BTE_DTYPE_FP16 or "
-                 "BTE_DTYPE_INT8)");
+                 " is not a bte_dtype (BTE_DTYPE_FP32, BTE_DTYPE_BF16, BTE_DTYPE_FP16, "
+                 "BTE_DTYPE_INT8 or BTE_DTYPE_AUTO)");
     if (o.threads < 0 || o.threads > BTE_MAX_THREADS)
       return bad("options.threads = " + std::to_string(o.threads) + " is outside [0, BTE_MAX_THREADS = " +
                  std::to_string(BTE_MAX_THREADS) + "] (0: all cores)");
@@ -188,6 +189,7 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
     eo.dtype = dtype == BTE_DTYPE_BF16   ? bte::DType::BF16
                : dtype == BTE_DTYPE_FP16 ? bte::DType::F16
                : dtype == BTE_DTYPE_INT8 ? bte::DType::I8
+               : dtype == BTE_DTYPE_AUTO ? bte::default_dtype_for_file(path, eo.device)
                                          : bte::DType::F32;
     auto m = std::make_unique<bte_model>();
     try {
@@ -219,6 +221,17 @@ const char* bte_model_family(const bte_model* m) {
   return m ? m->engine->config().family.c_str() : nullptr;
 }
 const char* bte_model_describe(const bte_model* m) { return m ? m->path_taken.c_str() : nullptr; }
+
+int bte_model_dtype(const bte_model* m) {
+  if (!m) return -1;
+  switch (m->engine->options().dtype) {
+    case bte::DType::BF16: return BTE_DTYPE_BF16;
+    case bte::DType::F16: return BTE_DTYPE_FP16;
+    case bte::DType::I8: return BTE_DTYPE_INT8;
+    case bte::DType::F32: break;
+  }
+  return BTE_DTYPE_FP32;
+}
 int bte_model_num_labels(const bte_model* m) { return m ? m->engine->config().num_labels : -1; }
 const char* bte_model_label(const bte_model* m, int i) {
   if (!m || i < 0 || i >= int(m->engine->config().labels.size())) return nullptr;

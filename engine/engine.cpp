@@ -39,6 +39,13 @@ Device parse_device(std::string_view n) {
   BTE_FAIL(ErrorKind::BadInput, "unknown device '", n, "' (expected cpu or cuda)");
 }
 
+DType default_dtype_for_file(const std::string& path, Device device) {
+  if (device != Device::Cpu) return DType::F32;
+  BteOpenOptions header_only;  // the checksums are Engine::load's to verify
+  header_only.verify_checksums = false;
+  return BteFile::open(path, header_only).dtype() == DType::I8 ? DType::I8 : DType::F32;
+}
+
 namespace {
 
 void check_device(const EngineOptions& o) {

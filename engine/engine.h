@@ -44,6 +44,11 @@ enum class Device { Cpu, Cuda };
 const char* device_name(Device d);
 Device parse_device(std::string_view name);
 
+// The precision a model file runs in when the caller names none: int8 for
+// an int8 .bte on the CPU (its rows go to the int8 GEMMs as stored), fp32
+// otherwise. Reads the header only; a bad file throws Error(BadModel).
+DType default_dtype_for_file(const std::string& path, Device device);
+
 struct EngineOptions {
   Device device = Device::Cpu;
   int threads = 0;  // CPU threads; 0 = all cores; at most kMaxThreads

@@ -212,6 +212,25 @@ TEST_CASE("C API: absurd options and arguments are refused with the field's name
   CHECK(load(int8) == BTE_ERROR_UNSUPPORTED);
   CHECK_THAT(bte_last_error(), Catch::Contains("options.dtype = BTE_DTYPE_INT8") &&
                                    Catch::Contains("int8 runs on the CPU only"));
+  {
+    // BTE_DTYPE_AUTO (the default): fp32 for a float file, int8 for an int8 .bte on the CPU.
+    CHECK(bte_model_default_options().dtype == BTE_DTYPE_AUTO);
+    const std::string int8_file = convert_checkpoint(data_path("golden/tiny"), "--dtype int8");
+    const auto dtype_of = [](const std::string& path, bte_dtype asked) {
+      bte_model_options o = bte_model_default_options();
+      o.dtype = asked;
+      bte_model* mm = nullptr;
+      REQUIRE(bte_model_load(path.c_str(), &o, &mm) == BTE_OK);
+      const int got = bte_model_dtype(mm);
+      bte_model_free(mm);
+      return got;
+    };
+    CHECK(dtype_of(tiny_model(), BTE_DTYPE_AUTO) == BTE_DTYPE_FP32);
+    CHECK(dtype_of(int8_file, BTE_DTYPE_AUTO) == BTE_DTYPE_INT8);
+    CHECK(dtype_of(int8_file, BTE_DTYPE_FP32) == BTE_DTYPE_FP32);
+    CHECK(dtype_of(tiny_model(), BTE_DTYPE_INT8) == BTE_DTYPE_INT8);
+    CHECK(bte_model_dtype(nullptr) == -1);
+  }
 
   Model model(tiny_model());
   const int d = bte_model_hidden_size(model.m);

@@ -22,7 +22,8 @@ _OK, _INVALID_ARGUMENT, _BAD_INPUT, _CAPACITY, _BAD_MODEL = 0, 1, 2, 3, 4
 _POOLING = {"cls": 0, "mean": 1, "max": 2}
 _POOLING_NAME = {v: k for k, v in _POOLING.items()}
 _DEVICES = {"cpu": 0, "cuda": 1}
-_DTYPES = {"fp32": 0, "bf16": 1, "fp16": 2, "int8": 3}
+_DTYPES = {"fp32": 0, "bf16": 1, "fp16": 2, "int8": 3, "auto": 4}
+_DTYPE_NAME = {v: k for k, v in _DTYPES.items()}
 _MODES = {"packed": 0, "fused": 1, "reference": 2}
 
 
@@ -94,11 +95,11 @@ def _texts(texts, what="texts"):
 class Model:
     """A loaded .bte model. Thread-safe: one Model may serve many threads.
 
-    Model(path, device="cpu", dtype="fp32", threads=0, mode="packed",
+    Model(path, device="cpu", dtype="auto", threads=0, mode="packed",
           truncate=True, max_batch_tokens=0)
     """
 
-    def __init__(self, path, device="cpu", dtype="fp32", threads=0, mode="packed", truncate=True,
+    def __init__(self, path, device="cpu", dtype="auto", threads=0, mode="packed", truncate=True,
                  max_batch_tokens=0):
         path_bytes = _c_string(path, "path")
         for name, v in (("threads", threads), ("max_batch_tokens", max_batch_tokens)):
@@ -121,7 +122,9 @@ class Model:
         self._active = 0
         self._closed = False
         self._cv = threading.Condition()
-        self._options = {"device": device, "dtype": dtype, "mode": mode, "threads": threads}
+        # "auto" resolved: int8 for an int8 .bte on the CPU, else fp32.
+        self._options = {"device": device, "dtype": _DTYPE_NAME[lib.bte_model_dtype(handle)],
+                         "mode": mode, "threads": threads}
         self.path = path
         self.dim = lib.bte_model_hidden_size(handle)
         self.labels = [lib.bte_model_label(handle, i).decode("utf-8")

@@ -52,6 +52,7 @@ def load():
         "bte_model_architecture": (ctypes.c_char_p, [P]),
         "bte_model_family": (ctypes.c_char_p, [P]),
         "bte_model_describe": (ctypes.c_char_p, [P]),
+        "bte_model_dtype": (ctypes.c_int, [P]),
         "bte_model_pooling": (ctypes.c_int, [P]),
         "bte_model_normalizes": (ctypes.c_int, [P]),
         "bte_model_embedding_max_tokens": (ctypes.c_int, [P]),

@@ -44,7 +44,7 @@ class BteMapper:
     """
 
     def __init__(self, model, task="embed", text_column="text", id_column="id", keep_text=False,
-                 device="cpu", dtype="fp32", threads=0, mode="packed", **task_options):
+                 device="cpu", dtype="auto", threads=0, mode="packed", **task_options):
         if task not in TASKS:
             raise ValueError("task must be one of %s, got %r" % (", ".join(TASKS), task))
         if task == "classify" and task_options:

@@ -50,7 +50,7 @@ def parse_args(argv):
                    help="CPU threads (and Ray CPUs) per actor (default 1)")
     p.add_argument("--gpus-per-actor", type=float, default=0, help="with --device cuda: 1 per actor")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    p.add_argument("--dtype", choices=("fp32", "bf16", "fp16", "int8"), default="fp32")
+    p.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16", "int8"), default="auto")
     p.add_argument("--batch-size", type=int, default=256, help="rows per batch sent to an actor (default 256)")
     p.add_argument("--address", default=None,
                    help="an existing cluster: 'auto' or host:port (default: start a local one)")

@@ -26,6 +26,9 @@ def models(tmp_path_factory):
         path = str(out / (name + ".bte"))
         run_cli("convert", os.path.join(REPO, "tests", "data", "golden", name), "-o", path)
         paths[name] = path
+    paths["tiny_int8"] = str(out / "tiny_int8.bte")  # the layers stored as int8 rows
+    run_cli("convert", os.path.join(REPO, "tests", "data", "golden", "tiny"), "-o", paths["tiny_int8"],
+            "--dtype", "int8")
     return paths
 
 

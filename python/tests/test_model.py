@@ -39,8 +39,22 @@ def test_int8_equals_cli_and_stays_near_fp32(models, texts):
         ref = m32.embed(texts, pooling="mean")
         cos = (got * ref).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(ref, axis=1)
         assert cos.min() >= 0.99 and np.abs(got - ref).max() > 0  # int8, and near fp32
-    with pytest.raises(ValueError, match="dtype must be one of bf16, fp16, fp32, int8, got 'int9'"):
+    with pytest.raises(ValueError, match="dtype must be one of auto, bf16, fp16, fp32, int8, got 'int9'"):
         bte.Model(models["tiny"], dtype="int9")
+
+
+def test_int8_file_runs_int8_unless_told(models, texts):
+    # dtype "auto" (the default): int8 for an int8 .bte, fp32 for a float one.
+    with bte.Model(models["tiny_int8"]) as m8, bte.Model(models["tiny_int8"], dtype="fp32") as mw, \
+            bte.Model(models["tiny"]) as m32:
+        assert m8.info["dtype"] == "int8" and "fused int8" in m8.info["path_taken"]
+        assert mw.info["dtype"] == "fp32" and m32.info["dtype"] == "fp32"
+        got = m8.embed(texts, pooling="mean")
+        np.testing.assert_allclose(got, cli_embed(models["tiny_int8"], texts, "--pooling", "mean"),
+                                   rtol=0, atol=1e-6)
+        ref = m32.embed(texts, pooling="mean")
+        cos = (got * ref).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(ref, axis=1)
+        assert cos.min() >= 0.99 and np.abs(got - ref).max() > 0
 
 
 def test_sentence_transformers_settings_and_prompts(models, texts):

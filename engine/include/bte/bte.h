@@ -80,15 +80,17 @@ typedef enum bte_dtype {
   BTE_DTYPE_FP32 = 0,
   BTE_DTYPE_BF16 = 1,
   BTE_DTYPE_FP16 = 2,
-  BTE_DTYPE_INT8 = 3 /* CPU: int8 GEMMs (weights quantised per output channel at load) */
+  BTE_DTYPE_INT8 = 3, /* CPU: int8 GEMMs (weights quantised per output channel at load, or as
+                         an int8 .bte stores them) */
+  BTE_DTYPE_AUTO = 4  /* the file's: INT8 for an int8 .bte on the CPU, else FP32 */
 } bte_dtype;
 
 typedef struct bte_model_options {
   bte_device device;    /* default BTE_DEVICE_CPU */
   int threads;          /* CPU threads, 0 .. BTE_MAX_THREADS; 0 = OMP_NUM_THREADS if set, else
                            all cores (default) */
-  bte_dtype dtype;      /* default BTE_DTYPE_FP32; BF16 on CPUs with AVX512_BF16/AMX or on CUDA; FP16 on
-                           CUDA; INT8 on the CPU */
+  bte_dtype dtype;      /* default BTE_DTYPE_AUTO (FP32, or INT8 for an int8 .bte on the CPU); BF16
+                           on CPUs with AVX512_BF16/AMX or on CUDA; FP16 on CUDA; INT8 on the CPU */
   bte_mode mode;        /* default BTE_MODE_PACKED */
   int truncate;         /* 1: texts over the model's maximum are truncated (default); 0: refused;
                            nothing else */
@@ -123,6 +125,8 @@ BTE_API int bte_model_max_tokens(const bte_model* model); /* per text, <s> and <
 BTE_API const char* bte_model_architecture(const bte_model* model);
 BTE_API const char* bte_model_family(const bte_model* model);
 BTE_API const char* bte_model_describe(const bte_model* model);
+/* The precision the model computes in (never BTE_DTYPE_AUTO); -1 if model is NULL. */
+BTE_API int bte_model_dtype(const bte_model* model);
 
 /* The model's own embedding settings, as its .bte file carries them (read
  * from a sentence-transformers checkpoint at conversion; otherwise CLS
