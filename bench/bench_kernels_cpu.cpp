@@ -1,7 +1,9 @@
 // CPU kernel microbenchmarks: cpu::Linear (oneDNN matmul, packed weights)
 // on the XLM-R base and large GEMM shapes, against oneDNN's plain sgemm as a
 // baseline (what a framework calling BLAS gets), and the LayerNorm and
-// embedding+LayerNorm kernels per variant.
+// embedding+LayerNorm kernels per variant; the int8 path's GEMMs
+// (cpu::LinearInt8, weights hot) and its FFN-up epilogue (dequantise, GELU,
+// requantise) per variant.
 //
 //   ./build/bench/bench_kernels_cpu                          # all (~1 min)
 //   ./build/bench/bench_kernels_cpu --benchmark_filter=Linear/base
@@ -24,7 +26,9 @@
 
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/linear.h"
+#include "kernels/cpu/linear_int8.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/quantize.h"
 #include "kernels/cpu/threads.h"
 #include "weights/checksum.h"
 
@@ -162,6 +166,54 @@ void BM_EmbedLayerNorm(benchmark::State& st, const char* variant) {
                                            benchmark::Counter::kIsRate);
 }
 
+// The int8 path's GEMM at M rows (one 512-row block at most per call):
+// oneDNN's s8 GEMM plus bte's epilogue; the FFN up projection as the engine
+// runs it (forward_quantized: its GELU output straight to int8 rows).
+void BM_LinearInt8(benchmark::State& st, Shape s, cpu::Epilogue e) {
+  const int64_t M = st.range(0);
+  const auto W = random_vec(int64_t(s.N) * s.K, 1, -0.05f, 0.05f), b = random_vec(s.N, 2);
+  const auto x = random_vec(M * s.K, 3, -2, 2);
+  cpu::LinearInt8 lin(W.data(), b.data(), s.N, s.K, e);
+  std::vector<int8_t> xq(M * s.K), yq(M * s.N);
+  std::vector<float> xs(M), ys(M), y(M * s.N);
+  cpu::quantize_rows_s8(x.data(), M, s.K, cpu::kInt8ActivationMax, xq.data(), xs.data());
+  std::vector<int32_t> acc(lin.acc_ints(M));
+  for (auto _ : st) {
+    if (e == cpu::Epilogue::Gelu) lin.forward_quantized(xq.data(), xs.data(), M, yq.data(), ys.data(), acc.data());
+    else lin.forward(xq.data(), xs.data(), M, y.data(), acc.data());
+    benchmark::ClobberMemory();
+  }
+  st.counters["GOP/s"] = benchmark::Counter(2.0 * M * s.N * s.K * 1e-9 * double(st.iterations()),
+                                            benchmark::Counter::kIsRate);
+  st.SetLabel(lin.impl_name(M));
+}
+
+// The FFN up projection's epilogue alone: M rows of N int32 sums to int8
+// rows through dequantise + bias, exact GELU, per-row requantise.
+void BM_Int8GeluEpilogue(benchmark::State& st, const char* variant) {
+  cpu::force_kernel_variant(variant);
+  const int64_t M = st.range(0);
+  const int N = int(st.range(1));
+  std::mt19937 rng(4);
+  std::uniform_int_distribution<int32_t> dist(-200000, 200000);
+  std::vector<int32_t> sums(M * N), acc(M * N);
+  for (auto& v : sums) v = dist(rng);
+  const auto ws = random_vec(N, 5, 1e-4f, 1e-3f), b = random_vec(N, 6);
+  const auto xs = random_vec(M, 7, 1e-3f, 1e-2f);
+  std::vector<int8_t> yq(M * N);
+  std::vector<float> ys(M);
+  for (auto _ : st) {
+    st.PauseTiming();
+    acc = sums;  // the epilogue overwrites its input
+    st.ResumeTiming();
+    cpu::dequantize_gelu_quantize_rows(acc.data(), M, N, xs.data(), ws.data(), b.data(), 127,
+                                       yq.data(), ys.data());
+    benchmark::ClobberMemory();
+  }
+  st.counters["Gelem/s"] = benchmark::Counter(double(M) * N * 1e-9 * double(st.iterations()),
+                                              benchmark::Counter::kIsRate);
+}
+
 void register_all() {
   // 1 and 19 (the tutorial's small batch here): weight-streaming bound;
   // BTE_SKINNY_MAX_M=0 runs oneDNN at every M.
@@ -187,6 +239,17 @@ void register_all() {
   };
   gemms("base", kBase);
   gemms("large", kLarge);
+  for (int i = 0; i < 4; ++i) {
+    const Shape sh = kBase[i];
+    const auto e = i == 2 ? cpu::Epilogue::Gelu : i == 0 ? cpu::Epilogue::None : cpu::Epilogue::AddToOutput;
+    benchmark::RegisterBenchmark(("LinearInt8/base/" + std::string(sh.name)).c_str(), BM_LinearInt8, sh, e)
+        ->Arg(19)
+        ->Arg(512)
+        ->ArgName("M")
+        ->Unit(benchmark::kMicrosecond)
+        ->MinTime(0.2)
+        ->UseRealTime();
+  }
   benchmark::RegisterBenchmark("Copy(ceiling)", BM_Copy)
       ->ArgNames({"M", "d"})
       ->Args({256, 768})
@@ -205,6 +268,12 @@ void register_all() {
     using Fn = void (*)(benchmark::State&, const char*);
     const std::pair<Fn, std::string> kernels[] = {{BM_LayerNorm, "LayerNorm/"},
                                                   {BM_EmbedLayerNorm, "EmbedLayerNorm/"}};
+    benchmark::RegisterBenchmark((std::string("Int8GeluEpilogue/") + v).c_str(), BM_Int8GeluEpilogue, v)
+        ->ArgNames({"M", "N"})
+        ->Args({512, 3072})
+        ->Unit(benchmark::kMicrosecond)
+        ->MinTime(0.2)
+        ->UseRealTime();
     for (const auto& [fn, name] : kernels)
       benchmark::RegisterBenchmark((name + v).c_str(), fn, v)
           ->ArgNames({"M", "d"})
