@@ -32,6 +32,10 @@ using Clock = std::chrono::steady_clock;
 thread_local int tl_socket = -1;
 thread_local bool tl_refuse = false;
 thread_local Clock::time_point tl_request_start;
+// Set when a response leaves the request's body unread (a 401 answers before
+// reading it): the connection then closes, since the next "request" on it
+// would start inside that body.
+thread_local bool tl_close_after = false;
 
 int millis_until(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -240,10 +244,11 @@ class GuardedServer : public httplib::Server {
       if (!next_request_arrives(sock, strm, left == keep_alive_max_count_)) break;
       strm.begin_request();
       tl_request_start = Clock::now();
+      tl_close_after = false;
       bool closed = false;
       const bool last = left == 1 || svr_sock_ == INVALID_SOCKET;
       ok = process_request(strm, last, closed, nullptr);
-      if (!ok || closed || last) break;
+      if (!ok || closed || last || tl_close_after) break;
     }
     tl_socket = -1;
     ::shutdown(sock, SHUT_RDWR);
@@ -320,6 +325,8 @@ struct HttpServer::Impl {
       if (equal_constant_time(given, o.api_key)) return httplib::Server::HandlerResponse::Unhandled;
       res.status = 401;
       res.set_header("WWW-Authenticate", "Bearer");
+      res.set_header("Connection", "close");  // its body is not read: see tl_close_after
+      tl_close_after = true;
       res.set_content(error_body("a valid API key is needed: Authorization: Bearer <key>", "Unauthorized"),
                       "application/json");
       return httplib::Server::HandlerResponse::Handled;

@@ -512,6 +512,24 @@ TEST_CASE("serve over HTTP: TEI's routes, JSON errors, body cap, API key", "[ser
   r = cli.Get("/health");
   REQUIRE(r);
   CHECK(r->status == 200);
+  {
+    // A 401 answers before reading the body, so it closes the connection: a
+    // client that then sends another request on it must not get a 400 made
+    // from the unread body (it reconnects, as "Connection: close" says).
+    const int fd = connect_to(live.port);
+    const std::string wrong = "POST /embed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string next = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string both = wrong + next;
+    REQUIRE(::send(fd, both.data(), both.size(), MSG_NOSIGNAL) == ssize_t(both.size()));
+    const std::string got = read_all(fd, 5.0);  // returns when the server closes
+    ::close(fd);
+    INFO(got);
+    CHECK(got.rfind("HTTP/1.1 401", 0) == 0);
+    CHECK(got.find("Connection: close") != std::string::npos);
+    CHECK(got.find("HTTP/1.1 400") == std::string::npos);
+    CHECK(got.find("HTTP/1.1", 1) == std::string::npos);  // one answer, then closed
+  }
   CHECK_FALSE(serve::equal_constant_time("s3cret", "s3cre"));
   CHECK(serve::equal_constant_time("s3cret", "s3cret"));
   // A body over the cap: 413 with a JSON body; malformed JSON: 422; unknown route: 404
@@ -541,7 +559,7 @@ TEST_CASE("serve over HTTP: TEI's routes, JSON errors, body cap, API key", "[ser
   // /metrics counts what happened, by route and status
   r = cli.Get("/metrics", auth);
   REQUIRE(r);
-  CHECK(r->body.find("bte_requests_total{route=\"/embed\",status=\"401\"} 2") != std::string::npos);
+  CHECK(r->body.find("bte_requests_total{route=\"/embed\",status=\"401\"} 3") != std::string::npos);
   CHECK(r->body.find("bte_requests_total{route=\"/embed\",status=\"413\"} 1") != std::string::npos);
   CHECK(r->body.find("bte_request_duration_seconds_bucket{route=\"/embed\"") != std::string::npos);
   CHECK(r->body.find("bte_batch_tokens_bucket") != std::string::npos);
