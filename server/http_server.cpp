@@ -37,6 +37,11 @@ thread_local Clock::time_point tl_request_start;
 // would start inside that body.
 thread_local bool tl_close_after = false;
 
+// The routes, registered and counted by name in /metrics.
+constexpr const char* kPostRoutes[] = {"/embed", "/predict", "/rerank", "/tokenize", "/v1/embeddings",
+                                       "/embeddings"};
+constexpr const char* kGetRoutes[] = {"/health", "/info", "/metrics"};
+
 int millis_until(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left <= 0 ? 0 : int(std::min<int64_t>(left, 1 << 30));
@@ -338,9 +343,8 @@ struct HttpServer::Impl {
       res.status = r.status;
       res.set_content(std::move(r.body), r.content_type.c_str());
     };
-    for (const char* p : {"/embed", "/predict", "/rerank", "/tokenize", "/v1/embeddings", "/embeddings"})
-      server.Post(p, handler);
-    for (const char* p : {"/health", "/info", "/metrics"}) server.Get(p, handler);
+    for (const char* p : kPostRoutes) server.Post(p, handler);
+    for (const char* p : kGetRoutes) server.Get(p, handler);
 
     // Statuses httplib sets itself (404, 400, 413 for a body over the cap,
     // 414, ...) get a JSON body too.
@@ -365,9 +369,9 @@ struct HttpServer::Impl {
     });
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       const double s = std::chrono::duration<double>(Clock::now() - tl_request_start).count();
-      const bool known = req.path == "/embed" || req.path == "/predict" || req.path == "/rerank" ||
-                         req.path == "/tokenize" || req.path == "/v1/embeddings" || req.path == "/embeddings" ||
-                         req.path == "/health" || req.path == "/info" || req.path == "/metrics";
+      bool known = false;  // metrics label other paths "other" (their number is the client's to choose)
+      for (const char* p : kPostRoutes) known |= req.path == p;
+      for (const char* p : kGetRoutes) known |= req.path == p;
       service.metrics().request(known ? req.path : "other", res.status, s);
       if (res.status >= 400 || o.log_requests) {
         std::string why = res.status >= 400 ? ": " + res.body.substr(0, 300) : "";
