@@ -376,7 +376,7 @@ void require_finite(const SafetensorsFile::Tensor& t, const unsigned char* src, 
 // quantised on its own (ref::quantize_rows_s8, qmax 127: the scheme the
 // engine's load-time quantisation uses). Returns the N scales.
 std::vector<float> write_int8_rows(BteWriter& w, const std::vector<Piece>& pieces, int K,
-                                   const std::string& file) {
+                                   const std::function<std::string(const Piece&)>& file_of) {
   constexpr size_t kRows = 64;  // rows per chunk
   std::vector<float> scales, x;
   std::vector<int8_t> q;
@@ -386,7 +386,7 @@ std::vector<float> write_int8_rows(BteWriter& w, const std::vector<Piece>& piece
     for (size_t done = 0; done < piece.count; done += kRows * K) {
       const size_t n = std::min(kRows * K, piece.count - done), rows = n / K;
       const unsigned char* src = t.data + (piece.first + done) * t.elem_size;
-      require_finite(t, src, n, piece.first + done, file);
+      require_finite(t, src, n, piece.first + done, file_of(piece));
       x.resize(n);
       q.resize(n);
       for (size_t i = 0; i < n; ++i) x[i] = load_elem(src + i * t.elem_size, t.dtype);
@@ -685,7 +685,7 @@ ConvertReport convert_hf(const ConvertOptions& o, const std::function<void(const
     if (pl.scales) {
       w.append(scales.data(), scales.size() * sizeof(float));
     } else if (pl.spec.dtype == DType::I8) {
-      scales = write_int8_rows(w, pl.pieces, int(pl.spec.shape[1]), file_of(pl.pieces.front()));
+      scales = write_int8_rows(w, pl.pieces, int(pl.spec.shape[1]), file_of);
     } else {
       for (const auto& piece : pl.pieces)
         write_piece(w, piece, pl.spec.dtype, pl.random_stream, o.seed, file_of(piece), buf);

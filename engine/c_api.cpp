@@ -224,6 +224,7 @@ const char* bte_model_describe(const bte_model* m) { return m ? m->path_taken.c_
 
 int bte_model_dtype(const bte_model* m) {
   if (!m) return -1;
+  if (m->mode == bte::Mode::Reference) return BTE_DTYPE_FP32;  // the reference mode is always fp32
   switch (m->engine->options().dtype) {
     case bte::DType::BF16: return BTE_DTYPE_BF16;
     case bte::DType::F16: return BTE_DTYPE_FP16;

@@ -114,7 +114,11 @@ void check_finite(const RunOutputs& out, const PackedBatch& batch) {
 
 Engine::Engine(ModelWeights weights, std::unique_ptr<Tokenizer> tokenizer,
                const EngineOptions& options)
-    : weights_(std::move(weights)), tokenizer_(std::move(tokenizer)), options_(options) {}
+    : weights_(std::move(weights)), tokenizer_(std::move(tokenizer)), options_(options) {
+  // An int8 file's rows go as stored only to the CPU's int8 path; for any
+  // other precision or device its weights are widened to fp32 here, once.
+  if (options_.device == Device::Cuda || options_.dtype != DType::I8) weights_.widen_quantized();
+}
 
 Engine::~Engine() = default;
 
@@ -209,11 +213,9 @@ PackedBatch Engine::encode_pairs(const std::vector<std::pair<std::string, std::s
 Backend& Engine::backend(Mode mode) {
   // caller holds mu_
   const bool gpu = options_.device == Device::Cuda;
-  // An int8 file: only the CPU's int8 path reads its rows as they are; any
-  // other backend gets fp32 copies (made once, on first need).
-  if (weights_.has_unwidened_int8() &&
-      (gpu || mode == Mode::Reference || options_.dtype != DType::I8))
-    weights_.widen_quantized();
+  // An int8 engine's reference mode (fp32) needs the widened weights too:
+  // made on its first use (the constructor widened every other case).
+  if (mode == Mode::Reference && weights_.has_unwidened_int8()) weights_.widen_quantized();
   if (mode == Mode::Reference) {
     if (!reference_)
       reference_ = gpu ? make_cuda_backend(weights_, /*slow_path=*/true, DType::F32)

@@ -7,6 +7,7 @@
 #include "base/check.h"
 #include "weights/bte_file.h"
 #include "base/dtype.h"
+#include "kernels/cpu/linear_int8.h"  // int8_scale_ok
 #include "models/tensor_layout.h"
 
 namespace bte {
@@ -46,9 +47,9 @@ ModelWeights ModelWeights::from_file(const std::shared_ptr<const BteFile>& file)
     q->scale = static_cast<const float*>(s.data);
     const int64_t N = t.shape[0];
     for (int64_t n = 0; n < N; ++n)
-      BTE_REQUIRE(std::isfinite(q->scale[n]) && q->scale[n] >= 0.f, ErrorKind::BadModel,
-                  file->path(), ": tensor '", s.name, "' holds ", q->scale[n], " at index ", n,
-                  " (a scale is a finite number >= 0)");
+      BTE_REQUIRE(cpu::int8_scale_ok(q->scale[n]), ErrorKind::BadModel, file->path(), ": tensor '",
+                  s.name, "' holds ", q->scale[n], " at index ", n,
+                  " (a scale is a finite number >= 0 that 127 times stays finite)");
     const int8_t* end = q->q + t.bytes;
     if (const int8_t* bad = std::find(q->q, end, int8_t(-128)); bad != end)
       BTE_FAIL(ErrorKind::BadModel, file->path(), ": tensor '", name, "' holds -128 at flat index ",

@@ -229,6 +229,12 @@ TEST_CASE("C API: absurd options and arguments are refused with the field's name
     CHECK(dtype_of(int8_file, BTE_DTYPE_AUTO) == BTE_DTYPE_INT8);
     CHECK(dtype_of(int8_file, BTE_DTYPE_FP32) == BTE_DTYPE_FP32);
     CHECK(dtype_of(tiny_model(), BTE_DTYPE_INT8) == BTE_DTYPE_INT8);
+    bte_model_options ref = bte_model_default_options();
+    ref.mode = BTE_MODE_REFERENCE;  // always fp32, whatever the file
+    bte_model* rm = nullptr;
+    REQUIRE(bte_model_load(int8_file.c_str(), &ref, &rm) == BTE_OK);
+    CHECK(bte_model_dtype(rm) == BTE_DTYPE_FP32);
+    bte_model_free(rm);
     CHECK(bte_model_dtype(nullptr) == -1);
   }
 

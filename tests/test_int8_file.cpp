@@ -146,6 +146,8 @@ TEST_CASE("int8 file: runs near PyTorch's fp32 in int8 (the default on the CPU) 
       const bool int8_path = engine->describe(mode).find("fused int8") != std::string::npos;
       CHECK(int8_path == (dt == DType::I8 && mode != Mode::Reference));
       const RunOutputs out = engine->run(engine->encode(texts), mode, req);
+      // int8 packed ran on the stored rows: nothing was widened to fp32 for it.
+      CHECK((engine->weights().layers[0].qkv_w == nullptr) == (dt == DType::I8 && mode == Mode::Packed));
       double worst = 0, worst_cos = 1;
       for (size_t i = 0; i < g.cases.size(); ++i) {
         for (int c = 0; c < C; ++c)
@@ -223,6 +225,8 @@ TEST_CASE("int8 file: LinearInt8 from stored rows equals the reference on the ro
   CHECK_THAT(refuses("a NaN scale"), Contains("scale 3"));
   s[3] = -0.5f;
   CHECK_THAT(refuses("a negative scale"), Contains("finite number >= 0"));
+  s[3] = 3e37f;
+  CHECK_THAT(refuses("a scale 127 x which overflows"), Contains("127 times stays finite"));
 }
 
 TEST_CASE("int8 file: a NaN or negative scale or a -128 weight is refused at load, named",
@@ -242,6 +246,9 @@ TEST_CASE("int8 file: a NaN or negative scale or a -128 weight is refused at loa
       {"negative scale", scale,
        [](char* p, size_t) { const float v = -1.f; std::memcpy(p, &v, 4); },
        "a scale is a finite number >= 0"},
+      {"huge scale", scale,  // finite, but 127 x it is not
+       [](char* p, size_t) { const float v = 1e38f; std::memcpy(p + 8, &v, 4); },
+       "that 127 times stays finite"},
       {"-128", weight, [](char* p, size_t) { p[100] = char(-128); }, "holds -128 at flat index 100"},
   };
   for (const auto& c : cases) {

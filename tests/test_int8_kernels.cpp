@@ -64,6 +64,7 @@ TEST_CASE("int8: quantize_rows_s8 equals the reference bit for bit, every varian
         auto x = awkward_rows(M, K, 100 + K);
         x[4 * int64_t(K) + K / 2] = NAN;         // row 4: NaN
         x[5 * int64_t(K)] = -INFINITY;           // row 5: infinity
+        for (int k = 0; k < K; ++k) x[6 * int64_t(K) + k] *= 1e-39f;  // row 6: qmax / max overflows
         std::vector<int8_t> q(M * K, 99), want_q(M * K, 98);
         std::vector<float> s(M, -1), want_s(M, -2);
         ref::quantize_rows_s8(x.data(), M, K, qmax, want_q.data(), want_s.data());
@@ -81,6 +82,8 @@ TEST_CASE("int8: quantize_rows_s8 equals the reference bit for bit, every varian
         CHECK(std::isnan(s[4]));
         CHECK(std::isnan(s[5]));
         CHECK(s[1] == 0.f);
+        for (int k = 0; k < K; ++k) CHECK(q[6 * int64_t(K) + k] == 0);  // zeros, not int8(NaN)
+        CHECK((s[6] >= 0.f && s[6] < 1e-38f));
         for (int k = 0; k < K; ++k) CHECK((std::abs(q[k]) <= qmax));
       }
     }

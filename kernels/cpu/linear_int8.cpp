@@ -17,6 +17,7 @@
 #include "kernels/cpu/linear_int8.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -56,6 +57,8 @@ int64_t block_rows() {
 using Prim = detail::MatmulPrim;
 
 }  // namespace
+
+bool int8_scale_ok(float s) { return s >= 0.f && s * 127.f <= FLT_MAX; }
 
 bool int8_has_vnni() {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
@@ -159,9 +162,9 @@ LinearInt8::LinearInt8(const int8_t* Wq, const float* scales, const float* bias,
   check_shape(Wq, N, K, epilogue);
   BTE_CHECK(scales != nullptr, "LinearInt8 needs the weights' scales");
   for (int n = 0; n < N; ++n)
-    BTE_REQUIRE(std::isfinite(scales[n]) && scales[n] >= 0.f, ErrorKind::BadModel, "int8: scale ",
-                n, " of a ", N, "x", K, " weight matrix is ", scales[n],
-                " (a scale is a finite number >= 0)");
+    BTE_REQUIRE(int8_scale_ok(scales[n]), ErrorKind::BadModel, "int8: scale ", n, " of a ", N, "x",
+                K, " weight matrix is ", scales[n], " (a scale is a finite number >= 0 that 127 "
+                "times stays finite)");
   const int8_t* end = Wq + size_t(N) * K;
   if (const int8_t* bad = std::find(Wq, end, int8_t(-128)); bad != end)
     BTE_FAIL(ErrorKind::BadModel, "int8: a ", N, "x", K, " weight matrix holds -128 at flat index ",

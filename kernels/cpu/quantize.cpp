@@ -3,6 +3,7 @@
 #include "kernels/cpu/quantize.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -27,7 +28,9 @@ float quantize_row_scalar(const float* x, int K, int qmax, int8_t* q) {
     std::memset(q, 0, size_t(K));
     return NAN;
   }
-  const float inv = amax > 0 ? float(qmax) / amax : 0.f;
+  // A max so small that qmax / max overflows (< ~3.7e-37) gives zeros, not 0 · inf.
+  const float ratio = amax > 0 ? float(qmax) / amax : 0.f;
+  const float inv = ratio <= FLT_MAX ? ratio : 0.f;
   for (int k = 0; k < K; ++k)
     q[k] = int8_t(std::min(std::max(std::nearbyint(x[k] * inv), -float(qmax)), float(qmax)));
   return amax / float(qmax);

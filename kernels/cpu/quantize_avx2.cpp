@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -43,7 +44,9 @@ BTE_AVX2 float quantize_row_avx2(const float* x, int K, int qmax, int8_t* q) {
     std::memset(q, 0, size_t(K));
     return NAN;
   }
-  const float inv = a > 0 ? float(qmax) / a : 0.f;
+  // A max so small that qmax / max overflows (< ~3.7e-37) gives zeros, not 0 · inf.
+  const float ratio = a > 0 ? float(qmax) / a : 0.f;
+  const float inv = ratio <= FLT_MAX ? ratio : 0.f;
   const __m256 vinv = _mm256_set1_ps(inv);
   const __m256i hi = _mm256_set1_epi32(qmax), lo = _mm256_set1_epi32(-qmax);
   // packs interleave 128-bit lanes; this puts the 4-byte groups back in order

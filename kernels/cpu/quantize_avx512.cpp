@@ -4,6 +4,7 @@
 // bit-identical to it. Called only when cpu_features() reports avx512f/bw/vl/dq.
 #include <immintrin.h>
 
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -37,7 +38,9 @@ BTE_AVX512 float quantize_row_avx512(const float* x, int K, int qmax, int8_t* q)
   _mm512_store_ps(lanes, amax);
   float a = 0;
   for (float l : lanes) a = l > a ? l : a;
-  const float inv = a > 0 ? float(qmax) / a : 0.f;
+  // A max so small that qmax / max overflows (< ~3.7e-37) gives zeros, not 0 · inf.
+  const float ratio = a > 0 ? float(qmax) / a : 0.f;
+  const float inv = ratio <= FLT_MAX ? ratio : 0.f;
   const __m512 vinv = _mm512_set1_ps(inv);
   const __m512i hi = _mm512_set1_epi32(qmax), lo = _mm512_set1_epi32(-qmax);
   for (int k = 0; k < K; k += 16) {

@@ -1,6 +1,7 @@
 #include "kernels/reference/quantize.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 namespace bte::ref {
@@ -21,7 +22,9 @@ void quantize_rows_s8(const float* x, int64_t M, int K, int qmax, int8_t* q, flo
       continue;
     }
     scale[m] = amax / float(qmax);
-    const float inv = amax > 0 ? float(qmax) / amax : 0.f;
+    // A max so small that qmax / max overflows (< ~3.7e-37) gives zeros, not 0 · inf.
+    const float ratio = amax > 0 ? float(qmax) / amax : 0.f;
+    const float inv = ratio <= FLT_MAX ? ratio : 0.f;
     for (int k = 0; k < K; ++k) {
       float v = std::nearbyint(r[k] * inv);  // round half to even (the default rounding mode)
       v = std::min(std::max(v, -float(qmax)), float(qmax));

@@ -4,6 +4,7 @@
 // The scheme (symmetric, no zero points):
 //   a row r of K floats  ->  scale = max_k |r_k| / qmax,  q_k = round_even(r_k · (qmax / max))
 //                            clamped to [-qmax, qmax]; value ≈ q · scale
+//                            (a max below ~3.7e-37, where qmax / max overflows: q = 0)
 //   weights W[N, K]: one such row per output channel (qmax 127, or 63 where
 //   oneDNN multiplies without VNNI: linear_int8.h says why)
 //   activations x[M, K]: one per token row, at run time (qmax 127)

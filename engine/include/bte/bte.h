@@ -125,7 +125,8 @@ BTE_API int bte_model_max_tokens(const bte_model* model); /* per text, <s> and <
 BTE_API const char* bte_model_architecture(const bte_model* model);
 BTE_API const char* bte_model_family(const bte_model* model);
 BTE_API const char* bte_model_describe(const bte_model* model);
-/* The precision the model computes in (never BTE_DTYPE_AUTO); -1 if model is NULL. */
+/* The precision the model computes in (never BTE_DTYPE_AUTO; FP32 in BTE_MODE_REFERENCE, which
+   always runs fp32); -1 if model is NULL. */
 BTE_API int bte_model_dtype(const bte_model* model);
 
 /* The model's own embedding settings, as its .bte file carries them (read
