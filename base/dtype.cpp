@@ -1,11 +1,14 @@
 #include "base/dtype.h"
 
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
 #include "base/check.h"
 
 namespace bte {
+
+bool int8_scale_ok(float s) { return s >= 0.f && s * 127.f <= FLT_MAX; }
 
 size_t dtype_size(DType t) { return t == DType::F32 ? 4 : t == DType::I8 ? 1 : 2; }
 

@@ -30,6 +30,10 @@ const char* dtype_name(DType t);  // "fp32", "bf16", "fp16", "int8"
 // throws bte::Error(BadInput) otherwise.
 DType parse_dtype(std::string_view name);
 
+// Whether an int8 row's scale is one a model may hold: >= 0, and 127 ·
+// scale finite (so every value the row stands for is). NaN: false.
+bool int8_scale_ok(float scale);
+
 uint16_t float_to_bf16(float f);
 float bf16_to_float(uint16_t h);
 uint16_t float_to_fp16(float f);

@@ -7,7 +7,6 @@
 #include "base/check.h"
 #include "weights/bte_file.h"
 #include "base/dtype.h"
-#include "kernels/cpu/linear_int8.h"  // int8_scale_ok
 #include "models/tensor_layout.h"
 
 namespace bte {
@@ -38,22 +37,14 @@ ModelWeights ModelWeights::from_file(const std::shared_ptr<const BteFile>& file)
   if (w.config.token_types > 0) w.token_type = get("embeddings.token_type");
   w.emb_ln_g = get("embeddings.ln.gamma");
   w.emb_ln_b = get("embeddings.ln.beta");
-  // A layer weight: fp32 (widened), or an int8 file's rows and scales, checked.
+  // A layer weight: fp32 (widened), or an int8 file's rows and scales.
   auto weight = [&](const std::string& name, Int8Weight* q) -> const float* {
     const BteFile::Tensor& t = file->tensor(name);
     if (t.dtype != DType::I8) return get(name);
     const BteFile::Tensor& s = file->tensor(scale_tensor(name));
     q->q = static_cast<const int8_t*>(t.data);
     q->scale = static_cast<const float*>(s.data);
-    const int64_t N = t.shape[0];
-    for (int64_t n = 0; n < N; ++n)
-      BTE_REQUIRE(cpu::int8_scale_ok(q->scale[n]), ErrorKind::BadModel, file->path(), ": tensor '",
-                  s.name, "' holds ", q->scale[n], " at index ", n,
-                  " (a scale is a finite number >= 0 that 127 times stays finite)");
-    const int8_t* end = q->q + t.bytes;
-    if (const int8_t* bad = std::find(q->q, end, int8_t(-128)); bad != end)
-      BTE_FAIL(ErrorKind::BadModel, file->path(), ": tensor '", name, "' holds -128 at flat index ",
-               bad - q->q, " (symmetric int8 weights lie in [-127, 127])");
+    // BteFile::open checked the rows ([-127, 127]) and the scales (int8_scale_ok).
     return nullptr;
   };
   for (int i = 0; i < w.config.layers; ++i) {

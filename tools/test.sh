@@ -116,6 +116,7 @@ stage_fuzz() {
   local targets=("${fuzz_targets[@]}")
   for t in "${targets[@]}"; do mkdir -p "$work/$t" && cp fuzz/corpus/"$t"/* "$work/$t"/; done
   ./build/cli/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny.bte" >/dev/null
+  ./build/cli/bte convert tests/data/golden/tiny -o "$work/fuzz_bte_file/tiny_int8.bte" --dtype int8 >/dev/null
   cp tests/data/golden/tiny_sharded/*.safetensors "$work/fuzz_safetensors/"
   # One libFuzzer process per core at a time: each target still gets its
   # BTE_FUZZ_SECONDS of one core, the stage a fraction of the wall time.

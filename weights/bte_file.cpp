@@ -119,6 +119,29 @@ void verify_items(const std::vector<const BteEntry*>& items, const MappedFile& m
 
 }  // namespace
 
+namespace {
+
+// An int8 file's values (after the checksums, so a flipped bit reads as
+// corruption): rows in [-127, 127] (symmetric; -128 would also break the
+// 7-bit requantisation of CPUs without VNNI), scales int8_scale_ok.
+void check_int8_values(const std::vector<BteFile::Tensor>& tensors, const std::string& path) {
+  for (const BteFile::Tensor& t : tensors) {
+    if (t.dtype == DType::I8) {
+      const auto* q = static_cast<const int8_t*>(t.data);
+      if (const int8_t* bad = std::find(q, q + t.bytes, int8_t(-128)); bad != q + t.bytes)
+        BTE_FAIL(kBad, path, ": tensor '", t.name, "' holds -128 at flat index ", bad - q,
+                 " (symmetric int8 weights lie in [-127, 127])");
+    } else if (is_scale_tensor(t.name) && t.dtype == DType::F32) {
+      const auto* s = static_cast<const float*>(t.data);
+      for (size_t n = 0; n < t.bytes / sizeof(float); ++n)
+        BTE_REQUIRE(int8_scale_ok(s[n]), kBad, path, ": tensor '", t.name, "' holds ", s[n],
+                    " at index ", n, " (a scale is a finite number >= 0 that 127 times stays finite)");
+    }
+  }
+}
+
+}  // namespace
+
 BteFile BteFile::open(const std::string& path, const BteOpenOptions& options) {
   BteFile f;
   f.path_ = path;
@@ -201,6 +224,7 @@ BteFile BteFile::open(const std::string& path, const BteOpenOptions& options) {
     f.tensors_.push_back({e.name, e.dtype, e.shape, m.data() + e.offset, size_t(e.bytes)});
   f.tokenizer_ = m.bytes(h.tokenizer_blob.offset, h.tokenizer_blob.bytes);
   if (options.verify_checksums) f.verify_checksums();
+  check_int8_values(f.tensors_, path);
   return f;
 }
 

@@ -18,7 +18,8 @@
 // size (overflow-checked), offset 64-byte aligned, after the header and inside
 // the file; no two items overlap; no trailing bytes; exactly the expected
 // tensors (the family's table, models/tensor_layout.h); the 2-D weights all of the header's dtype, 1-D
-// ones fp32; and, unless turned off, every checksum.
+// ones fp32; and, unless turned off, every checksum; then an int8 file's
+// values: no -128 in its int8 rows, every scale >= 0 with 127 · scale finite.
 //
 // Data pointers are 64-byte aligned and valid while the BteFile lives. 1-D
 // tensors are fp32; 2-D ones are dtype() (fp32, bf16 or fp16), little-endian.

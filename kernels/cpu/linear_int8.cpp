@@ -58,8 +58,6 @@ using Prim = detail::MatmulPrim;
 
 }  // namespace
 
-bool int8_scale_ok(float s) { return s >= 0.f && s * 127.f <= FLT_MAX; }
-
 bool int8_has_vnni() {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
   // oneDNN's ISA values are feature bit sets: 0x40 is AVX512_VNNI (in every

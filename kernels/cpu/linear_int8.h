@@ -32,9 +32,6 @@ bool int8_has_vnni();
 // ONEDNN_MAX_CPU_ISA=AVX2 with full-range weights): weights in [-63, 63] keep every pair exact
 // (255 · 63 · 2 = 32130), at the price of one bit. With VNNI: [-127, 127].
 int int8_weight_max();
-// Whether an int8 weight row's scale is one a file may hold: >= 0, and
-// 127 · scale finite (so every value the row stands for is). NaN: false.
-bool int8_scale_ok(float scale);
 
 class LinearInt8 {
  public:
