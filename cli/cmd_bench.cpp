@@ -59,7 +59,7 @@ int cmd_bench(int argc, char** argv) {
   EngineOptions eo;
   eo.device = parse_device(args.get_or("--device", "cpu"));
   eo.threads = args.get_int("--threads", 0, 0, EngineOptions::kMaxThreads);
-  eo.dtype = dtype_option(args, eo.device);
+  set_dtype_option(args, &eo);
   BenchOptions opt;
   opt.iters = args.get_int("--iters", 10, 1, 100000);
   opt.warmup = args.get_int("--warmup", 2, 0, 100000);
@@ -106,7 +106,7 @@ int cmd_bench(int argc, char** argv) {
                   {"ffn", c.ffn}, {"load_ms", load_ms}};
     j["machine"] = machine_line();
     j["device"] = device_name(eo.device);
-    j["dtype"] = dtype_name(eo.dtype);  // the fused and packed modes'; reference runs fp32
+    j["dtype"] = dtype_name(engine->options().dtype);  // the fused and packed modes'; reference runs fp32
     j["iters"] = opt.iters;
     j["peak_rss_mib"] = peak_rss_mib();
     std::printf("%s\n", j.dump(2).c_str());

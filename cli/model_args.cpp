@@ -20,10 +20,9 @@ const char* kModelHelp =
     "                        Default: int8 for an int8 .bte on the cpu, else fp32\n"
     "  --verbose             print the path the engine runs (mode, kernels, ISA, threads)\n";
 
-DType dtype_option(const Args& args, Device device) {
-  if (auto d = args.get("--dtype")) return parse_dtype(*d);
-  const auto path = args.get("--model");
-  return path ? default_dtype_for_file(*path, device) : DType::F32;
+void set_dtype_option(const Args& args, EngineOptions* o) {
+  if (auto d = args.get("--dtype")) o->dtype = parse_dtype(*d);
+  else o->dtype_from_file = true;
 }
 
 OpenedModel open_model(const Args& args) {
@@ -32,7 +31,7 @@ OpenedModel open_model(const Args& args) {
   EngineOptions eo;
   eo.device = parse_device(args.get_or("--device", "cpu"));
   eo.threads = args.get_int("--threads", 0, 0, EngineOptions::kMaxThreads);
-  eo.dtype = dtype_option(args, eo.device);
+  set_dtype_option(args, &eo);
   OpenedModel m;
   m.mode = parse_mode(args.get_or("--mode", "packed"));
   m.engine = Engine::load(*path, eo);

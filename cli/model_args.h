@@ -21,9 +21,9 @@ struct OpenedModel {
   Mode mode = Mode::Packed;
 };
 
-// --dtype, or without it the model file's own precision where the device
-// runs it (an int8 .bte on the CPU: int8), else fp32.
-DType dtype_option(const Args& args, Device device);
+// --dtype into o, or without it the model file's own precision
+// (EngineOptions::dtype_from_file: int8 for an int8 .bte on the CPU, else fp32).
+void set_dtype_option(const Args& args, EngineOptions* o);
 
 // Loads the model named by -m; prints the engine's path to stderr with --verbose.
 OpenedModel open_model(const Args& args);

@@ -189,8 +189,8 @@ bte_status bte_model_load(const char* path, const bte_model_options* options, bt
     eo.dtype = dtype == BTE_DTYPE_BF16   ? bte::DType::BF16
                : dtype == BTE_DTYPE_FP16 ? bte::DType::F16
                : dtype == BTE_DTYPE_INT8 ? bte::DType::I8
-               : dtype == BTE_DTYPE_AUTO ? bte::default_dtype_for_file(path, eo.device)
                                          : bte::DType::F32;
+    eo.dtype_from_file = dtype == BTE_DTYPE_AUTO;
     auto m = std::make_unique<bte_model>();
     try {
       m->engine = bte::Engine::load(path, eo);

@@ -39,14 +39,16 @@ Device parse_device(std::string_view n) {
   BTE_FAIL(ErrorKind::BadInput, "unknown device '", n, "' (expected cpu or cuda)");
 }
 
-DType default_dtype_for_file(const std::string& path, Device device) {
-  if (device != Device::Cpu) return DType::F32;
-  BteOpenOptions header_only;  // the checksums are Engine::load's to verify
-  header_only.verify_checksums = false;
-  return BteFile::open(path, header_only).dtype() == DType::I8 ? DType::I8 : DType::F32;
-}
-
 namespace {
+
+// `o` with dtype_from_file resolved for a file of `file_dtype` (F32 for
+// weights that come from no file).
+EngineOptions resolve_dtype(EngineOptions o, DType file_dtype) {
+  if (o.dtype_from_file)
+    o.dtype = file_dtype == DType::I8 && o.device == Device::Cpu ? DType::I8 : DType::F32;
+  o.dtype_from_file = false;
+  return o;
+}
 
 void check_device(const EngineOptions& o) {
   BTE_REQUIRE(o.threads >= 0 && o.threads <= EngineOptions::kMaxThreads, ErrorKind::BadInput,
@@ -138,7 +140,8 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const EngineOption
       load_tokenizer(t.kind, t.settings, file->tokenizer_model(), c.vocab, path);
   BTE_REQUIRE(tok->pad_id() == c.pad_id, ErrorKind::BadModel, path, ": config.pad_id ", c.pad_id,
               " differs from the tokenizer's padding id ", tok->pad_id());
-  std::unique_ptr<Engine> e(new Engine(ModelWeights::from_file(file), std::move(tok), options));
+  std::unique_ptr<Engine> e(
+      new Engine(ModelWeights::from_file(file), std::move(tok), resolve_dtype(options, file->dtype())));
   e->file_ = std::move(file);
   return e;
 }
@@ -147,7 +150,8 @@ std::unique_ptr<Engine> Engine::from_weights(ModelWeights weights,
                                              std::unique_ptr<Tokenizer> tokenizer,
                                              const EngineOptions& options) {
   check_device(options);
-  return std::unique_ptr<Engine>(new Engine(std::move(weights), std::move(tokenizer), options));
+  return std::unique_ptr<Engine>(
+      new Engine(std::move(weights), std::move(tokenizer), resolve_dtype(options, DType::F32)));
 }
 
 const Tokenizer& Engine::tokenizer() const {
@@ -213,13 +217,14 @@ PackedBatch Engine::encode_pairs(const std::vector<std::pair<std::string, std::s
 Backend& Engine::backend(Mode mode) {
   // caller holds mu_
   const bool gpu = options_.device == Device::Cuda;
-  // An int8 engine's reference mode (fp32) needs the widened weights too:
-  // made on its first use (the constructor widened every other case).
-  if (mode == Mode::Reference && weights_.has_unwidened_int8()) weights_.widen_quantized();
   if (mode == Mode::Reference) {
-    if (!reference_)
+    if (!reference_) {
+      // It computes in fp32: an int8 engine's rows are widened on its first
+      // use (the constructor widened every other case; a no-op then).
+      weights_.widen_quantized();
       reference_ = gpu ? make_cuda_backend(weights_, /*slow_path=*/true, DType::F32)
                        : make_reference_backend(weights_, options_.threads);
+    }
     return *reference_;
   }
   if (!fast_)

@@ -44,11 +44,6 @@ enum class Device { Cpu, Cuda };
 const char* device_name(Device d);
 Device parse_device(std::string_view name);
 
-// The precision a model file runs in when the caller names none: int8 for
-// an int8 .bte on the CPU (its rows go to the int8 GEMMs as stored), fp32
-// otherwise. Reads the header only; a bad file throws Error(BadModel).
-DType default_dtype_for_file(const std::string& path, Device device);
-
 struct EngineOptions {
   Device device = Device::Cpu;
   int threads = 0;  // CPU threads; 0 = all cores; at most kMaxThreads
@@ -57,6 +52,10 @@ struct EngineOptions {
   // always fp32). CPU: fp32, or bf16 where the CPU runs it natively
   // (AVX512_BF16 / AMX) — elsewhere bf16 is refused, never emulated slowly.
   DType dtype = DType::F32;
+  // Take the precision from the model file instead (Engine::load; `dtype` is
+  // then ignored): int8 for an int8 .bte on the CPU, whose rows go to the
+  // int8 GEMMs as stored, fp32 otherwise. options() reports the result.
+  bool dtype_from_file = false;
 };
 
 // What to do with a text longer than the model takes.

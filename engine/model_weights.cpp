@@ -126,14 +126,6 @@ ModelConfig ModelWeights::named_config(const std::string& name, int num_labels) 
   return c;
 }
 
-bool ModelWeights::has_unwidened_int8() const {
-  for (const LayerWeights& L : layers)
-    if ((L.qkv_q.q && !L.qkv_w) || (L.out_q.q && !L.out_w) || (L.up_q.q && !L.up_w) ||
-        (L.down_q.q && !L.down_w))
-      return true;
-  return false;
-}
-
 void ModelWeights::widen_quantized() {
   const int64_t d = config.hidden, f = config.ffn;
   auto widen = [&](const Int8Weight& q, int64_t N, int64_t K, const float*& out) {

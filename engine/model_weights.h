@@ -62,8 +62,6 @@ struct ModelWeights {
   // Named XLM-R sizes: "base", "large", "tiny" (2 layers, d=64, for tests).
   static ModelConfig named_config(const std::string& name, int num_labels);
 
-  // Whether the layer weights are an int8 file's, not yet widened to fp32.
-  bool has_unwidened_int8() const;
   // Gives every int8 layer weight its fp32 twin (q · scale, owned here), for
   // backends that compute in another precision. Idempotent; not thread-safe.
   void widen_quantized();
