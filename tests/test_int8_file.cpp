@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -171,6 +172,24 @@ TEST_CASE("int8 file: runs near PyTorch's fp32 in int8 (the default on the CPU) 
   CHECK_THAT(r.err, Contains("cpu fused fp32"));
   r = run_command(bte_binary() + " info " + shell_quote(int8_file("golden/tiny")));
   CHECK_THAT(r.out, Contains("int8 (the layers' linear weights"));
+}
+
+TEST_CASE("int8 file: BTE_INT8_KEEP_FP32 (which needs float weights) is refused by name",
+          "[engine][int8]") {
+  struct Env {  // unset however the case ends
+    Env() { ::setenv("BTE_INT8_KEEP_FP32", "up", 1); }
+    ~Env() { ::unsetenv("BTE_INT8_KEEP_FP32"); }
+  } env;
+  EngineOptions o;
+  o.dtype = DType::I8;
+  auto engine = Engine::load(int8_file("golden/tiny"), o);
+  try {
+    engine->prepare(Mode::Packed);  // the backend reads the switch when it is built
+    FAIL("kept an fp32 GEMM without fp32 weights");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::Unsupported);
+    CHECK_THAT(e.what(), Contains("BTE_INT8_KEEP_FP32=up needs a float .bte"));
+  }
 }
 
 TEST_CASE("int8 file: LinearInt8 from stored rows equals the reference on the rows it uses",
